@@ -1,0 +1,56 @@
+import { tf } from '../backend';
+import { Conv2d, LayerNorm, Linear, dropPath, gelu } from './layers';
+import { FeatureShape, MacCounter, Module } from './module';
+
+export interface BlockOptions {
+  /** Stochastic depth rate of this block's residual branch. */
+  dropPath?: number;
+  /** Initial value of the per-channel layer scale `gamma`; 0 or less removes it. */
+  layerScaleInitValue?: number;
+  /** Depthwise kernel size (7 in ConvNeXt). */
+  kernelSize?: number;
+  /** Hidden width of the inverted bottleneck as a multiple of dim (4 in ConvNeXt). */
+  mlpRatio?: number;
+}
+
+/**
+ * The ConvNeXt block: 7x7 depthwise conv → LayerNorm → Linear(4C) → GELU → Linear(C) → layer scale
+ * → drop path → residual add. NHWC throughout, so no permutes are needed around the Linears.
+ */
+export class Block extends Module {
+  readonly dwconv: Conv2d;
+  readonly norm: LayerNorm;
+  readonly pwconv1: Linear;
+  readonly pwconv2: Linear;
+  readonly gamma?: tf.Variable;
+  readonly dropPathRate: number;
+
+  constructor(readonly dim: number, opts: BlockOptions = {}) {
+    super();
+    const k = opts.kernelSize ?? 7;
+    const hidden = Math.round((opts.mlpRatio ?? 4) * dim);
+    const lsInit = opts.layerScaleInitValue ?? 1e-6;
+    this.dwconv = this.registerModule('dwconv', new Conv2d(dim, dim, { kernelSize: k, padding: k >> 1, groups: dim }));
+    this.norm = this.registerModule('norm', new LayerNorm(dim));
+    this.pwconv1 = this.registerModule('pwconv1', new Linear(dim, hidden));
+    this.pwconv2 = this.registerModule('pwconv2', new Linear(hidden, dim));
+    if (lsInit > 0) this.gamma = this.registerParameter('gamma', tf.fill([dim], lsInit));
+    this.dropPathRate = opts.dropPath ?? 0;
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let h = this.dwconv.forward(x);
+      h = this.norm.forward(h);
+      h = this.pwconv2.forward(gelu(this.pwconv1.forward(h)));
+      if (this.gamma) h = tf.mul(h, this.gamma);
+      return tf.add(x, dropPath(h, this.dropPathRate, this.training));
+    });
+  }
+
+  profile(input: FeatureShape, counter: MacCounter): FeatureShape {
+    let s = counter.within('dwconv', () => this.dwconv.profile(input, counter));
+    s = counter.within('pwconv1', () => this.pwconv1.profile(s, counter));
+    return counter.within('pwconv2', () => this.pwconv2.profile(s, counter));
+  }
+}

@@ -1,0 +1,139 @@
+/** The leaf layers ConvNeXt is built from, in NHWC with PyTorch's parameter names. */
+import { tf } from '../backend';
+import { truncNormal } from './init';
+import { FeatureShape, MacCounter, Module } from './module';
+
+/** torch.nn.Linear over the last axis. `weight` is stored [in, out] (PyTorch: [out, in]). */
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(readonly inFeatures: number, readonly outFeatures: number) {
+    super();
+    this.weight = this.registerParameter('weight', truncNormal([inFeatures, outFeatures]));
+    this.bias = this.registerParameter('bias', tf.zeros([outFeatures]));
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
+      const y = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
+      return y.reshape([...x.shape.slice(0, -1), this.outFeatures]) as T;
+    });
+  }
+
+  profile(input: FeatureShape, counter: MacCounter): FeatureShape {
+    counter.add((input[0] * input[1] * this.inFeatures * this.outFeatures));
+    return [input[0], input[1], this.outFeatures];
+  }
+}
+
+export interface Conv2dOptions {
+  kernelSize: number;
+  stride?: number;
+  /** Zero padding on each side; ConvNeXt uses kernelSize // 2 for its depthwise conv, 0 elsewhere. */
+  padding?: number;
+  /** groups === inChannels === outChannels gives a depthwise conv. */
+  groups?: number;
+  bias?: boolean;
+}
+
+/**
+ * torch.nn.Conv2d restricted to groups ∈ {1, channels}. `weight` is stored HWIO, or [k, k, C, 1]
+ * for depthwise (PyTorch: OIHW, [C, 1, k, k]).
+ */
+export class Conv2d extends Module {
+  readonly weight: tf.Variable;
+  readonly bias?: tf.Variable;
+  readonly kernelSize: number;
+  readonly stride: number;
+  readonly padding: number;
+  readonly depthwise: boolean;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, opts: Conv2dOptions) {
+    super();
+    const groups = opts.groups ?? 1;
+    this.depthwise = groups > 1;
+    if (this.depthwise && !(groups === inChannels && groups === outChannels)) {
+      throw new Error(`Conv2d supports groups=1 or depthwise (groups=in=out); got groups=${groups}, ` +
+        `in=${inChannels}, out=${outChannels}`);
+    }
+    this.kernelSize = opts.kernelSize;
+    this.stride = opts.stride ?? 1;
+    this.padding = opts.padding ?? 0;
+    const k = this.kernelSize;
+    const shape = this.depthwise ? [k, k, inChannels, 1] : [k, k, inChannels, outChannels];
+    this.weight = this.registerParameter('weight', truncNormal(shape));
+    if (opts.bias ?? true) this.bias = this.registerParameter('bias', tf.zeros([outChannels]));
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const p = this.padding;
+      const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+      const y = this.depthwise
+        ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
+        : tf.conv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid');
+      return this.bias ? tf.add(y, this.bias) : y;
+    });
+  }
+
+  outputSize(size: number): number {
+    return Math.floor((size + 2 * this.padding - this.kernelSize) / this.stride) + 1;
+  }
+
+  profile(input: FeatureShape, counter: MacCounter): FeatureShape {
+    const h = this.outputSize(input[0]);
+    const w = this.outputSize(input[1]);
+    const perOutput = this.kernelSize * this.kernelSize * (this.depthwise ? 1 : this.inChannels);
+    counter.add(h * w * this.outChannels * perOutput);
+    return [h, w, this.outChannels];
+  }
+}
+
+/**
+ * LayerNorm over the channel (last) axis, written from plain ops: tf.layers.layerNormalization is
+ * very slow to train in tfjs. eps 1e-6 as in ConvNeXt.
+ */
+export class LayerNorm extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+
+  constructor(readonly channels: number, readonly eps = 1e-6) {
+    super();
+    this.weight = this.registerParameter('weight', tf.ones([channels]));
+    this.bias = this.registerParameter('bias', tf.zeros([channels]));
+  }
+
+  forward<T extends tf.Tensor>(x: T): T {
+    return tf.tidy(() => {
+      const axis = x.rank - 1;
+      const { mean, variance } = tf.moments(x, axis, true);
+      const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.eps)));
+      return tf.add(tf.mul(normed, this.weight), this.bias) as T;
+    });
+  }
+
+  profile(input: FeatureShape): FeatureShape {
+    return input;
+  }
+}
+
+/** GELU with the exact erf form, as torch.nn.GELU() (not the tanh approximation). */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
+}
+
+/**
+ * Stochastic depth (timm's drop_path): in training, zero the residual branch of a whole sample with
+ * probability `rate` and scale the survivors by 1 / (1 - rate).
+ */
+export function dropPath<T extends tf.Tensor>(x: T, rate: number, training: boolean): T {
+  if (!training || rate === 0) return x;
+  return tf.tidy(() => {
+    const keep = 1 - rate;
+    const maskShape = [x.shape[0], ...x.shape.slice(1).map(() => 1)];
+    const mask = tf.floor(tf.add(tf.randomUniform(maskShape), keep));
+    return tf.mul(x, tf.div(mask, keep)) as T;
+  });
+}
