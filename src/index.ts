@@ -1,0 +1,2 @@
+export { tf, initBackend, backendInfo } from './backend';
+export * from './convnext';
