@@ -138,7 +138,11 @@ function ensureJupyter() {
       run('python3', ['-m', 'venv', path.join(root, '.venv')]);
     }
     log(`installing ${JUPYTER_PACKAGES.join(', ')} into .venv`);
-    run(venvPython(), ['-m', 'pip', 'install', '--quiet', ...JUPYTER_PACKAGES]);
+    // Offline machines list an unreachable index first; pip's default 5 retries with backoff cost
+    // seconds for each of JupyterLab's ~90 dependencies before it falls back to the local wheels.
+    run(venvPython(), ['-m', 'pip', 'install', '--quiet', ...JUPYTER_PACKAGES], {
+      env: { ...process.env, PIP_RETRIES: process.env.PIP_RETRIES ?? '0' },
+    });
     fs.writeFileSync(marker, JUPYTER_PACKAGES.join('\n'));
   }
   installKernelspec();
