@@ -33,12 +33,15 @@ export class MacCounter {
 export abstract class Module {
   training = true;
   private readonly params = new Map<string, tf.Variable>();
+  /** Parameters registered non-trainable: buffers such as BatchNorm's running statistics. */
+  private readonly buffers = new Set<tf.Variable>();
   private readonly children = new Map<string, Module>();
 
   protected registerParameter(name: string, value: tf.Tensor, trainable = true): tf.Variable {
     const v = tf.variable(value, trainable);
     value.dispose();
     this.params.set(name, v);
+    if (!trainable) this.buffers.add(v);
     return v;
   }
 
@@ -65,8 +68,10 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
+  /** Learnable parameters, as torch's `sum(p.numel() for p in parameters())`: buffers are not counted. */
   numParams(): number {
-    return this.parameters().reduce((s, p) => s + p.size, 0);
+    return this.namedModules().reduce((s, [, m]) =>
+      s + [...m.params.values()].filter((p) => !m.buffers.has(p)).reduce((t, p) => t + p.size, 0), 0);
   }
 
   /** Sets training mode recursively (drop path is active only in training). */
