@@ -5,3 +5,4 @@ export * from './convnext';
 export * from './registry';
 export * from './count';
 export { truncNormal, withoutInit } from './init';
+export * from './batch-norm';
