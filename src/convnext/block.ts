@@ -2,6 +2,9 @@ import { tf } from '../backend';
 import { Conv2d, LayerNorm, Linear, dropPath, gelu } from './layers';
 import { FeatureShape, MacCounter, Module } from './module';
 
+/** A layer mapping one NHWC feature map to another: what a block's hooks plug in. */
+export type FeatureLayer = Module & { forward(x: tf.Tensor4D): tf.Tensor4D };
+
 export interface BlockOptions {
   /** Stochastic depth rate of this block's residual branch. */
   dropPath?: number;
@@ -11,6 +14,13 @@ export interface BlockOptions {
   kernelSize?: number;
   /** Hidden width of the inverted bottleneck as a multiple of dim (4 in ConvNeXt). */
   mlpRatio?: number;
+  /** Builds a replacement for the depthwise conv (e.g. a dynamic conv); registered as `dwconv`. */
+  dwconv?: (dim: number, kernelSize: number) => FeatureLayer;
+  /**
+   * Builds an attention module (SE, CBAM) for the residual branch, applied after pwconv2 and before
+   * layer scale so that gamma still sets the branch's initial size; registered as `attn`.
+   */
+  attention?: (dim: number) => FeatureLayer;
 }
 
 /**
@@ -18,10 +28,11 @@ export interface BlockOptions {
  * → drop path → residual add. NHWC throughout, so no permutes are needed around the Linears.
  */
 export class Block extends Module {
-  readonly dwconv: Conv2d;
+  readonly dwconv: FeatureLayer;
   readonly norm: LayerNorm;
   readonly pwconv1: Linear;
   readonly pwconv2: Linear;
+  readonly attn?: FeatureLayer;
   readonly gamma?: tf.Variable;
   readonly dropPathRate: number;
 
@@ -30,10 +41,12 @@ export class Block extends Module {
     const k = opts.kernelSize ?? 7;
     const hidden = Math.round((opts.mlpRatio ?? 4) * dim);
     const lsInit = opts.layerScaleInitValue ?? 1e-6;
-    this.dwconv = this.registerModule('dwconv', new Conv2d(dim, dim, { kernelSize: k, padding: k >> 1, groups: dim }));
+    this.dwconv = this.registerModule('dwconv',
+      opts.dwconv ? opts.dwconv(dim, k) : new Conv2d(dim, dim, { kernelSize: k, padding: k >> 1, groups: dim }));
     this.norm = this.registerModule('norm', new LayerNorm(dim));
     this.pwconv1 = this.registerModule('pwconv1', new Linear(dim, hidden));
     this.pwconv2 = this.registerModule('pwconv2', new Linear(hidden, dim));
+    if (opts.attention) this.attn = this.registerModule('attn', opts.attention(dim));
     if (lsInit > 0) this.gamma = this.registerParameter('gamma', tf.fill([dim], lsInit));
     this.dropPathRate = opts.dropPath ?? 0;
   }
@@ -43,6 +56,7 @@ export class Block extends Module {
       let h = this.dwconv.forward(x);
       h = this.norm.forward(h);
       h = this.pwconv2.forward(gelu(this.pwconv1.forward(h)));
+      if (this.attn) h = this.attn.forward(h);
       if (this.gamma) h = tf.mul(h, this.gamma);
       return tf.add(x, dropPath(h, this.dropPathRate, this.training));
     });
@@ -51,6 +65,8 @@ export class Block extends Module {
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {
     let s = counter.within('dwconv', () => this.dwconv.profile(input, counter));
     s = counter.within('pwconv1', () => this.pwconv1.profile(s, counter));
-    return counter.within('pwconv2', () => this.pwconv2.profile(s, counter));
+    s = counter.within('pwconv2', () => this.pwconv2.profile(s, counter));
+    const attn = this.attn;
+    return attn ? counter.within('attn', () => attn.profile(s, counter)) : s;
   }
 }

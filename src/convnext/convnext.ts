@@ -1,5 +1,5 @@
 import { tf } from '../backend';
-import { Block } from './block';
+import { Block, BlockOptions } from './block';
 import { Conv2d, LayerNorm, Linear } from './layers';
 import { FeatureShape, MacCounter, Module, Sequential } from './module';
 
@@ -19,6 +19,11 @@ export interface ConvNeXtConfig {
   stemPatchSize?: number;
   /** Depthwise kernel size of every block. */
   kernelSize?: number;
+  /**
+   * Per-block hooks (replacement depthwise conv, attention) by stage and block index; the plain
+   * ConvNeXt has none. Used by the reproduction study's add-on modules (study.ts).
+   */
+  blockHooks?: (stage: number, block: number) => Pick<BlockOptions, 'dwconv' | 'attention'>;
 }
 
 /** Linearly rising stochastic depth rates over all blocks, as torch.linspace(0, rate, sum(depths)). */
@@ -45,7 +50,7 @@ export class ConvNeXt extends Module {
     }
     const c: Required<ConvNeXtConfig> = {
       inChans: 3, numClasses: 1000, dropPathRate: 0, layerScaleInitValue: 1e-6, headInitScale: 1,
-      stemPatchSize: 4, kernelSize: 7, ...config,
+      stemPatchSize: 4, kernelSize: 7, blockHooks: () => ({}), ...config,
     };
     this.config = c;
     const { dims, depths } = c;
@@ -63,6 +68,7 @@ export class ConvNeXt extends Module {
     this.stages = this.registerSequentialList('stages', depths.map((depth, i) => {
       const blocks = Array.from({ length: depth }, (_, j) => new Block(dims[i], {
         dropPath: rates[cur + j], layerScaleInitValue: c.layerScaleInitValue, kernelSize: c.kernelSize,
+        ...c.blockHooks(i, j),
       }));
       cur += depth;
       return new Sequential(blocks);

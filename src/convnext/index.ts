@@ -6,3 +6,5 @@ export * from './registry';
 export * from './count';
 export { truncNormal, withoutInit } from './init';
 export * from './batch-norm';
+export * from './modules';
+export * from './study';

@@ -1,0 +1,49 @@
+/**
+ * The reproduction study's "DynamicConv2d": a conv whose kernel is rescaled per sample by factors
+ * computed from the input (adaptive avgpool → 1x1 conv → sigmoid).
+ */
+import { tf } from '../../backend';
+import { Conv2d, Conv2dOptions, Linear } from '../layers';
+import { FeatureShape, MacCounter } from '../module';
+import { globalAvgPool, scaleChannels } from './pool';
+
+/**
+ * Conv2d (dense or depthwise) with input-conditioned kernel scaling. Sample n convolves with
+ * W_n[..., o] = s[n, o] · W[..., o], s = sigmoid(gate(avgpool(x))) ∈ (0, 1)^C_out.
+ *
+ * Output channel o of a conv reads only kernel slice W[..., o], and s[n, o] is constant over the window
+ * and the input channels, so conv(x_n, W_n)[o] = s[n, o] · conv(x_n, W)[o] exactly: one ordinary conv
+ * for the whole batch, then a per-sample channel scale before the (unscaled) bias. Parameters keep
+ * Conv2d's names and layouts (`weight`, `bias`), so plain ConvNeXt weights load into it; the gate is
+ * `gate` (the 1x1 conv on the pooled vector, stored as a Linear [C_in, C_out]).
+ */
+export class ScaledDynamicConv2d extends Conv2d {
+  readonly gate: Linear;
+
+  constructor(inChannels: number, outChannels: number, opts: Conv2dOptions) {
+    super(inChannels, outChannels, opts);
+    this.gate = this.registerModule('gate', new Linear(inChannels, outChannels));
+  }
+
+  /** Per-sample kernel scales s [N, C_out]. */
+  scales(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => tf.sigmoid(this.gate.forward(globalAvgPool(x))));
+  }
+
+  override forward(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      const p = this.padding;
+      const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+      const y = this.depthwise
+        ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
+        : tf.conv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid');
+      const scaled = scaleChannels(y, this.scales(x));
+      return this.bias ? tf.add(scaled, this.bias) : scaled;
+    });
+  }
+
+  override profile(input: FeatureShape, counter: MacCounter): FeatureShape {
+    counter.within('gate', () => this.gate.profile([1, 1, this.inChannels], counter));
+    return super.profile(input, counter);
+  }
+}
