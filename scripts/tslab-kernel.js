@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The `convnext-ts` Jupyter kernel (kernelspec written by `node scripts/setup.js --jupyter`).
+//
+// 1. Jupyter starts kernels in the notebook's folder, but tslab compiles each cell as the file
+//    `<cwd>/__tslab__.ts` and only imports TypeScript from below its cwd. Starting it at the repository
+//    root makes notebooks import the library as `./src/...` wherever they live, in JupyterLab and
+//    under nbconvert alike.
+// 2. tslab runs its own transpiled copies of imported .ts files, but resolves only file paths
+//    (`./src/notebook` fails: no directory index) and keeps them apart from Node's module cache. Here
+//    tslab only type-checks and runs the cells, and Node loads the library through tsx's require hook,
+//    exactly as in tests and scripts: one module graph, directory imports work.
+'use strict';
+const path = require('path');
+
+const root = path.resolve(__dirname, '..');
+const connectionFile = process.argv[2];
+if (!connectionFile) {
+  console.error('usage: node scripts/tslab-kernel.js <connection_file> (Jupyter passes it)');
+  process.exit(2);
+}
+const configPath = path.resolve(connectionFile); // before chdir: Jupyter may pass a relative path
+process.chdir(root);
+
+require('tsx/cjs');
+const tslabDir = path.join(root, 'node_modules', 'tslab');
+const converter = require(path.join(tslabDir, 'dist', 'converter.js'));
+const createConverter = converter.createConverter;
+converter.createConverter = (...args) => {
+  const conv = createConverter(...args);
+  const convert = conv.convert.bind(conv);
+  conv.convert = (...a) => ({ ...convert(...a), sideOutputs: undefined });
+  return conv;
+};
+
+require(path.join(tslabDir, 'dist', 'main.js')).startKernel({
+  configPath,
+  enableFindLocal: false,
+  globalVersion: require(path.join(tslabDir, 'package.json')).version,
+});
