@@ -115,10 +115,10 @@ export class FeatureFusion extends Module {
   }
 }
 
-/** Nearest-neighbour upsampling by an integer factor (F.interpolate(mode='nearest', scale_factor=f)). */
+/**
+ * Nearest-neighbour upsampling by an integer factor: output pixel i reads input pixel floor(i / f), as
+ * F.interpolate(mode='nearest') (TF's resize without align-corners or half-pixel centres).
+ */
 export function upsampleNearest(x: tf.Tensor4D, factor: number): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  // Broadcasting to a [N, H, f, W, f, C] view repeats each pixel; cheaper than a resize kernel.
-  return tf.tidy(() => tf.broadcastTo(x.reshape([n, h, 1, w, 1, c]), [n, h, factor, w, factor, c])
-    .reshape([n, h * factor, w * factor, c]) as tf.Tensor4D);
+  return tf.image.resizeNearestNeighbor(x, [x.shape[1] * factor, x.shape[2] * factor], false, false);
 }
