@@ -8,3 +8,4 @@ export { truncNormal, withoutInit } from './init';
 export * from './batch-norm';
 export * from './modules';
 export * from './study';
+export * from './roadmap';

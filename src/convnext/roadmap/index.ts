@@ -1,0 +1,7 @@
+export * from './max-pool';
+export * from './residual-block';
+export * from './modern-resnet';
+export * from './steps';
+export * from './flops';
+export * from './summary';
+import './register';
