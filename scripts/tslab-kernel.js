@@ -21,8 +21,16 @@ if (!connectionFile) {
 const configPath = path.resolve(connectionFile); // before chdir: Jupyter may pass a relative path
 process.chdir(root);
 
+// 3. tslab's TypeScript watch program reacts to changes of real files (someone editing src/, git
+//    checking files out) by scheduling a rebuild on a timer tslab never fires; the next cell then dies
+//    with "Unexpected pending rebuildTimer". Real files are not watched: after editing src/, restart the
+//    kernel (Node's module cache would keep the old code anyway).
 require('tsx/cjs');
 const tslabDir = path.join(root, 'node_modules', 'tslab');
+const ts = require(require.resolve('@tslab/typescript-for-tslab', { paths: [path.join(tslabDir, 'dist')] }));
+const unwatched = () => ({ close() {} });
+ts.sys.watchFile = unwatched;
+ts.sys.watchDirectory = unwatched;
 const converter = require(path.join(tslabDir, 'dist', 'converter.js'));
 const createConverter = converter.createConverter;
 converter.createConverter = (...args) => {

@@ -20,7 +20,10 @@ export interface TableOptions {
   caption: string;
   /** Column order (default: keys in order of first appearance). */
   columns?: string[];
-  /** Decimals for non-integer numbers: one for all columns, or per column (default 2). */
+  /**
+   * Decimals: one number for the non-integer values of all columns, or per column, which then applies to
+   * integers too (a paper figure printed as "45.0" keeps its ".0"). Default 2.
+   */
   digits?: number | Record<string, number>;
   /** A source line under the table, e.g. "paper: Liu et al. 2022, Table 1". */
   note?: string;
@@ -56,20 +59,19 @@ export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
-function digitsFor(column: string, digits: TableOptions['digits']): number {
-  if (typeof digits === 'number') return digits;
-  return digits?.[column] ?? 2;
-}
-
-/** Integers get thousands separators, other numbers a fixed number of decimals. */
-export function formatCell(value: Cell, digits = 2): string {
+/** Integers get thousands separators and no decimals unless `fixed`; other numbers `digits` decimals. */
+export function formatCell(value: Cell, digits = 2, fixed = false): string {
   if (value === null || value === undefined || (typeof value === 'number' && Number.isNaN(value))) return '—';
   if (typeof value === 'number') {
-    return Number.isInteger(value)
-      ? value.toLocaleString('en-US')
-      : value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    const d = Number.isInteger(value) && !fixed ? 0 : digits;
+    return value.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
   }
   return String(value);
+}
+
+function formatFor(column: string, value: Cell, digits: TableOptions['digits']): string {
+  if (typeof digits === 'object' && column in digits) return formatCell(value, digits[column], true);
+  return formatCell(value, typeof digits === 'number' ? digits : 2);
 }
 
 function columnStyle(column: string): string {
@@ -90,7 +92,7 @@ export function tableHtml(source: Row[] | FrameLike, opts: TableOptions): string
   const style = (c: string) => `padding:2px 10px;border-bottom:1px solid #ddd;text-align:${align.get(c)};${columnStyle(c)}`;
   const head = columns.map((c) => `<th style="${style(c)}">${escapeHtml(c)}</th>`).join('');
   const body = rows.map((r) => '<tr>' + columns.map((c) =>
-    `<td style="${style(c)}">${escapeHtml(formatCell(r[c], digitsFor(c, opts.digits)))}</td>`).join('') + '</tr>').join('\n');
+    `<td style="${style(c)}">${escapeHtml(formatFor(c, r[c], opts.digits))}</td>`).join('') + '</tr>').join('\n');
   const caption = escapeHtml(`${opts.caption} (${modeLabel(opts.mode ?? currentMode)})`);
   const note = opts.note ? `\n<p style="font-size:85%;color:#666">${escapeHtml(opts.note)}</p>` : '';
   return [
