@@ -1,0 +1,188 @@
+/**
+ * Separable resampling of Uint8 HWC RGB images, following PIL's `Image.resize` (which torchvision's
+ * Resize / RandomResizedCrop call on PIL images): each output pixel is a weighted sum of source pixels
+ * under a filter kernel centred on it, with the kernel widened by the scale factor when shrinking
+ * (antialiasing). Weights are computed once per output row / column, so the inner loops are plain
+ * multiply-adds over typed arrays.
+ */
+import type { RgbImage } from '../data/decode';
+
+export type Interpolation = 'bilinear' | 'bicubic';
+
+/** A region of the source image in (possibly fractional) pixel units. */
+export interface Box {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+const FILTERS: Record<Interpolation, { support: number; kernel: (x: number) => number }> = {
+  bilinear: {
+    support: 1,
+    kernel: (x) => {
+      x = Math.abs(x);
+      return x < 1 ? 1 - x : 0;
+    },
+  },
+  // Keys cubic with a = -0.5, as PIL's BICUBIC.
+  bicubic: {
+    support: 2,
+    kernel: (x) => {
+      const a = -0.5;
+      x = Math.abs(x);
+      if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+      if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+      return 0;
+    },
+  },
+};
+
+interface Weights {
+  /** first source index for each output index */
+  start: Int32Array;
+  /** number of taps for each output index */
+  count: Int32Array;
+  /** taps, `maxTaps` per output index */
+  w: Float32Array;
+  maxTaps: number;
+}
+
+/** Filter taps mapping source span [lo, lo + span) of an axis of length `size` onto `out` samples. */
+function axisWeights(size: number, lo: number, span: number, out: number, interp: Interpolation): Weights {
+  const { support, kernel } = FILTERS[interp];
+  const scale = span / out;
+  const filterScale = Math.max(scale, 1);
+  const radius = support * filterScale;
+  const maxTaps = Math.ceil(radius) * 2 + 1;
+  const start = new Int32Array(out);
+  const count = new Int32Array(out);
+  const w = new Float32Array(out * maxTaps);
+  for (let i = 0; i < out; i++) {
+    const centre = lo + (i + 0.5) * scale;
+    // Taps stay inside the box, so a box behaves exactly like cropping first (torchvision's resized_crop).
+    const x0 = Math.max(Math.max(0, Math.floor(lo)), Math.floor(centre - radius + 0.5));
+    const x1 = Math.min(Math.min(size, Math.ceil(lo + span)), Math.floor(centre + radius + 0.5));
+    let total = 0;
+    for (let x = x0; x < x1; x++) {
+      const k = kernel((x - centre + 0.5) / filterScale);
+      w[i * maxTaps + (x - x0)] = k;
+      total += k;
+    }
+    if (total !== 0) for (let x = 0; x < x1 - x0; x++) w[i * maxTaps + x] /= total;
+    start[i] = x0;
+    count[i] = x1 - x0;
+  }
+  return { start, count, w, maxTaps };
+}
+
+function clampByte(v: number): number {
+  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+}
+
+/**
+ * Resamples `box` of `src` to outHeight x outWidth (the whole image by default). This is both Resize and
+ * the crop-then-resize of RandomResizedCrop in one pass.
+ */
+export function resizeBox(
+  src: RgbImage,
+  outHeight: number,
+  outWidth: number,
+  interp: Interpolation = 'bilinear',
+  box: Box = { top: 0, left: 0, height: src.height, width: src.width },
+): RgbImage {
+  if (outHeight < 1 || outWidth < 1 || !Number.isInteger(outHeight) || !Number.isInteger(outWidth)) {
+    throw new Error(`resize: output size must be positive integers, got ${outHeight}x${outWidth}`);
+  }
+  if (box.height <= 0 || box.width <= 0) throw new Error(`resize: empty source box ${JSON.stringify(box)}`);
+  const { height: H, width: W, image } = src;
+  const wx = axisWeights(W, box.left, box.width, outWidth, interp);
+  const wy = axisWeights(H, box.top, box.height, outHeight, interp);
+  // Only the source rows some output row reads need the horizontal pass.
+  const rowLo = wy.start[0];
+  const rowHi = wy.start[outHeight - 1] + wy.count[outHeight - 1];
+  // PIL keeps the intermediate image in 8 bits; clipping there matters for bicubic overshoot.
+  const tmp = new Uint8Array((rowHi - rowLo) * outWidth * 3);
+  for (let y = rowLo; y < rowHi; y++) {
+    const srcRow = y * W * 3;
+    const tmpRow = (y - rowLo) * outWidth * 3;
+    for (let i = 0; i < outWidth; i++) {
+      const s = wx.start[i];
+      const n = wx.count[i];
+      const wOff = i * wx.maxTaps;
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (let k = 0; k < n; k++) {
+        const wk = wx.w[wOff + k];
+        const p = srcRow + (s + k) * 3;
+        r += wk * image[p];
+        g += wk * image[p + 1];
+        b += wk * image[p + 2];
+      }
+      tmp[tmpRow + i * 3] = clampByte(r);
+      tmp[tmpRow + i * 3 + 1] = clampByte(g);
+      tmp[tmpRow + i * 3 + 2] = clampByte(b);
+    }
+  }
+  const out = new Uint8Array(outHeight * outWidth * 3);
+  const rowLen = outWidth * 3;
+  for (let j = 0; j < outHeight; j++) {
+    const s = wy.start[j] - rowLo;
+    const n = wy.count[j];
+    const wOff = j * wy.maxTaps;
+    const o = j * rowLen;
+    for (let c = 0; c < rowLen; c++) {
+      let v = 0;
+      for (let k = 0; k < n; k++) v += wy.w[wOff + k] * tmp[(s + k) * rowLen + c];
+      out[o + c] = clampByte(v);
+    }
+  }
+  return { image: out, height: outHeight, width: outWidth, channels: 3 };
+}
+
+/** Integer-pixel crop (no resampling). */
+export function crop(src: RgbImage, top: number, left: number, height: number, width: number): RgbImage {
+  if (top < 0 || left < 0 || top + height > src.height || left + width > src.width || height < 1 || width < 1) {
+    throw new Error(`crop ${height}x${width} at (${top}, ${left}) does not fit a ${src.height}x${src.width} image`);
+  }
+  const out = new Uint8Array(height * width * 3);
+  for (let y = 0; y < height; y++) {
+    const s = ((top + y) * src.width + left) * 3;
+    out.set(src.image.subarray(s, s + width * 3), y * width * 3);
+  }
+  return { image: out, height, width, channels: 3 };
+}
+
+/** Python's round(): halves go to the even neighbour (torchvision's CenterCrop offsets use it). */
+export function pyRound(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** torchvision Resize(int): the shorter side becomes `size`, the longer keeps the aspect (truncated). */
+export function resizeShorter(src: RgbImage, size: number, interp: Interpolation = 'bilinear'): RgbImage {
+  const { height: h, width: w } = src;
+  const [oh, ow] = h <= w ? [size, Math.trunc((size * w) / h)] : [Math.trunc((size * h) / w), size];
+  if (oh === h && ow === w) return src;
+  return resizeBox(src, oh, ow, interp);
+}
+
+/** torchvision CenterCrop (crop offsets rounded as Python does); pads with 0 if the image is smaller. */
+export function centerCrop(src: RgbImage, height: number, width: number = height): RgbImage {
+  if (height > src.height || width > src.width) {
+    // torchvision pads symmetrically before cropping; rare for our uses, so do the same plainly.
+    const ph = Math.max(height, src.height);
+    const pw = Math.max(width, src.width);
+    const top = Math.trunc((ph - src.height) / 2);
+    const left = Math.trunc((pw - src.width) / 2);
+    const padded = new Uint8Array(ph * pw * 3);
+    for (let y = 0; y < src.height; y++) {
+      padded.set(src.image.subarray(y * src.width * 3, (y + 1) * src.width * 3), ((top + y) * pw + left) * 3);
+    }
+    src = { image: padded, height: ph, width: pw, channels: 3 };
+  }
+  const top = pyRound((src.height - height) / 2);
+  const left = pyRound((src.width - width) / 2);
+  return crop(src, top, left, height, width);
+}

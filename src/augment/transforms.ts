@@ -1,0 +1,87 @@
+/**
+ * Builds the loader's per-sample and batch transforms from an AugmentConfig, in timm's order:
+ *   train sample: RandomResizedCrop (bicubic) → horizontal flip → [geometric affine] → RandAugment
+ *   train batch:  normalise (the loader) → Random Erasing → Mixup / CutMix with smoothed targets
+ *   eval sample:  resize short side to inputSize / cropPct (bicubic) → centre crop inputSize
+ */
+import type { BatchTransform, HostBatch, SampleTransform } from '../data/loader';
+import type { Rng } from '../data/rng';
+import type { Sample } from '../data/dataset';
+import type { Fill } from './affine';
+import { hflip } from './color';
+import type { AugmentConfig } from './config';
+import { randomAffine } from './geometric';
+import { labelSmoothingTransform, mixupTransform } from './mixup';
+import { parseRandAugment, randAugment } from './rand-augment';
+import { randomErasingTransform } from './random-erasing';
+import { randomResizedCrop } from './random-resized-crop';
+import { centerCrop, resizeShorter } from './resample';
+import type { RgbImage } from '../data/decode';
+
+function asSample(img: RgbImage, from: Sample): Sample {
+  return { image: img.image, height: img.height, width: img.width, channels: 3, label: from.label, path: from.path };
+}
+
+/** timm's img_mean hparam: the normalisation mean in 0..255, the fill of uncovered pixels. */
+function meanFill(cfg: AugmentConfig): Fill {
+  const [r, g, b] = cfg.normalize.mean.map((m) => Math.min(255, Math.round(255 * m)));
+  return [r, g, b];
+}
+
+/** Resize + centre crop with crop_pct, as timm's eval transform: scale_size = floor(size / crop_pct). */
+export function resizeCenterCrop(img: RgbImage, inputSize: number, cropPct: number): RgbImage {
+  if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`cropPct must be in (0, 1], got ${cropPct}`);
+  return centerCrop(resizeShorter(img, Math.floor(inputSize / cropPct), 'bicubic'), inputSize);
+}
+
+export function buildTrainTransform(cfg: AugmentConfig): SampleTransform {
+  const ra = cfg.randAugment ? parseRandAugment(cfg.randAugment, meanFill(cfg)) : null;
+  const fill = meanFill(cfg);
+  return (sample: Sample, rng: Rng): Sample => {
+    let img: RgbImage = sample;
+    img = cfg.scale
+      ? randomResizedCrop(img, cfg.inputSize, rng, cfg.scale, cfg.ratio, 'bicubic')
+      : resizeCenterCrop(img, cfg.inputSize, cfg.cropPct);
+    if (cfg.hflip > 0 && rng.random() < cfg.hflip) img = hflip(img);
+    if (cfg.geometric) img = randomAffine(img, cfg.geometric, rng, fill);
+    if (ra) img = randAugment(img, ra, rng);
+    return asSample(img, sample);
+  };
+}
+
+export function buildEvalTransform(cfg: Pick<AugmentConfig, 'inputSize' | 'cropPct'>): SampleTransform {
+  return (sample: Sample): Sample => asSample(resizeCenterCrop(sample, cfg.inputSize, cfg.cropPct), sample);
+}
+
+/** Runs batch transforms in order, each with the batch's rng (they draw in a fixed sequence). */
+export function composeBatch(...fns: BatchTransform[]): BatchTransform {
+  return (batch: HostBatch, rng: Rng) => {
+    for (const f of fns) f(batch, rng);
+  };
+}
+
+/**
+ * Random Erasing, then Mixup / CutMix (which also smooths the targets), or label smoothing alone. Returns
+ * undefined when nothing is on. Regression (numClasses 0) only gets erasing.
+ */
+export function buildBatchTransform(cfg: AugmentConfig, numClasses: number): BatchTransform | undefined {
+  const fns: BatchTransform[] = [];
+  if (cfg.reprob > 0) fns.push(randomErasingTransform({ prob: cfg.reprob }));
+  if (numClasses > 0) {
+    if (cfg.mixup > 0 || cfg.cutmix > 0) {
+      fns.push(
+        mixupTransform({
+          mixupAlpha: cfg.mixup,
+          cutmixAlpha: cfg.cutmix,
+          prob: cfg.mixupProb,
+          switchProb: cfg.mixupSwitchProb,
+          smoothing: cfg.smoothing,
+          numClasses,
+        }),
+      );
+    } else if (cfg.smoothing > 0) {
+      fns.push(labelSmoothingTransform(cfg.smoothing, numClasses));
+    }
+  }
+  return fns.length > 0 ? composeBatch(...fns) : undefined;
+}

@@ -1,0 +1,5 @@
+export * from './classification';
+export * from './loss';
+export * from './regression';
+export * from './segmentation';
+export * from './throughput';
