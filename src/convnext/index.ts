@@ -9,3 +9,5 @@ export * from './batch-norm';
 export * from './modules';
 export * from './study';
 export * from './roadmap';
+export * from './safetensors';
+export * from './weights';
