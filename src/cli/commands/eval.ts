@@ -1,0 +1,146 @@
+/**
+ * `convnext eval`: scores weights on an image folder and prints / saves top-1, top-5, loss, images/s,
+ * per-class precision / recall / F1 and the confusion matrix.
+ *   convnext eval --run runs/cifar10-quick [--checkpoint best|last] [--ema] [--data DIR] [--split test]
+ *   convnext eval --weights FILE --model convnext_tiny --data DIR [--split val] [--input-size 224]
+ */
+import type { Command } from 'commander';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { augmentConfig, type AugmentConfig } from '../../augment/config';
+import type { LabelledDataset } from '../../data/dataset';
+import { ImageFolder } from '../../data/image-folder';
+import { DataLoader } from '../../data/loader';
+import { findCheckpoint, loadCheckpointWeights, loadWeights } from '../../train/checkpoint';
+import { checkConfig, type TrainConfig } from '../../train/config';
+import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
+import { writeFileAtomic } from '../../train/checkpoint';
+import { evaluate, type EvalResult } from '../../train/trainer';
+import { jsonReplacer } from '../../train/run-dir';
+
+interface EvalFlags {
+  run?: string;
+  checkpoint: string;
+  ema?: boolean;
+  weights?: string;
+  model?: string;
+  data?: string;
+  split: string;
+  dataset?: 'cifar10' | 'flowers5';
+  batchSize: string;
+  inputSize?: string;
+  cropPct?: string;
+  perClass?: string;
+  out?: string;
+  progress: boolean;
+}
+
+/** `--data DIR`: DIR/<split> when it exists, else DIR itself as the image folder. */
+function folderDataset(dir: string, split: string): LabelledDataset {
+  if (!fs.existsSync(dir)) throw new Error(`data folder not found: ${dir}`);
+  const sub = path.join(dir, split);
+  return new ImageFolder(fs.existsSync(sub) && fs.statSync(sub).isDirectory() ? sub : dir);
+}
+
+export function printEvaluation(e: EvalResult, classes: string[], title: string): void {
+  const pct = (v: number): string => `${(100 * v).toFixed(2)}%`;
+  console.log(`${title}: top-1 ${pct(e.top1)}  top-5 ${pct(e.top5)}  loss ${e.loss.toFixed(4)}  ` +
+    `${e.count} images  ${e.imagesPerSec.toFixed(0)} images/s`);
+  const w = Math.max(8, ...classes.map((c) => c.length));
+  console.log(`${'class'.padEnd(w)}  precision  recall     f1  support`);
+  classes.forEach((c, i) => {
+    const r = e.report;
+    console.log(`${c.padEnd(w)}  ${r.precision[i].toFixed(4).padStart(9)}  ${r.recall[i].toFixed(4).padStart(6)}  ` +
+      `${r.f1[i].toFixed(4).padStart(6)}  ${String(r.support[i]).padStart(7)}`);
+  });
+  console.log(`${'macro'.padEnd(w)}  ${e.report.macro.precision.toFixed(4).padStart(9)}  ` +
+    `${e.report.macro.recall.toFixed(4).padStart(6)}  ${e.report.macro.f1.toFixed(4).padStart(6)}`);
+  if (classes.length <= 20) {
+    console.log('confusion matrix (rows: true, columns: predicted)');
+    const k = classes.length;
+    const cw = Math.max(5, ...Array.from(e.confusion, (v) => String(v).length)) + 1;
+    console.log(`${''.padEnd(w)}${classes.map((_, j) => String(j).padStart(cw)).join('')}`);
+    for (let i = 0; i < k; i++) {
+      console.log(`${`${i} ${classes[i]}`.slice(0, w).padEnd(w)}${Array.from(e.confusion.subarray(i * k, (i + 1) * k), (v) => String(v).padStart(cw)).join('')}`);
+    }
+  }
+}
+
+export function registerEvalCommand(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate weights on an image folder: top-1/top-5, loss, per-class P/R/F1, confusion matrix')
+    .option('--run <dir>', 'a run folder from `convnext train` (its config rebuilds the model)')
+    .option('--checkpoint <name>', 'checkpoint of --run: best | last', 'best')
+    .option('--ema', 'evaluate the checkpoint\'s EMA weights')
+    .option('--weights <file>', 'a weights file (convnext-ts .safetensors) instead of --run')
+    .option('--model <name>', 'registry model name (with --weights)')
+    .option('--data <dir>', 'image folder root: <dir>/<split>/<class>/*, or <dir>/<class>/*')
+    .option('--split <name>', 'split folder under --data', 'val')
+    .option('--dataset <name>', 'a project dataset instead of --data: cifar10 (split test) | flowers5 (split val)')
+    .option('--batch-size <n>', 'images per batch', '100')
+    .option('--input-size <n>', 'eval resolution (default: the run\'s, else 224)')
+    .option('--crop-pct <x>', 'resize to size / crop-pct, then centre crop (default: the run\'s, else 0.875)')
+    .option('--per-class <n>', 'first n images per class only')
+    .option('--out <file>', 'write the results JSON here (default: <run>/eval-<split>.json with --run)')
+    .option('--no-progress', 'no progress bars')
+    .action(async (f: EvalFlags) => {
+      if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
+      let config: (TrainConfig & { resolvedAugment?: AugmentConfig; classes?: string[] }) | undefined;
+      if (f.run) {
+        const file = path.join(f.run, 'config.json');
+        if (!fs.existsSync(file)) throw new Error(`${f.run} is not a run folder (no config.json)`);
+        config = JSON.parse(fs.readFileSync(file, 'utf8'));
+        checkConfig(config, file);
+      } else if (!f.model) {
+        throw new Error('--weights needs --model NAME');
+      }
+      let ds: LabelledDataset;
+      if (f.data) ds = folderDataset(f.data, f.split);
+      else if (f.dataset || config?.data.name) {
+        const name = f.dataset ?? config!.data.name!;
+        const data = await loadData({ name }, f.progress);
+        if (!data.val) throw new Error(`${name} has no evaluation split`);
+        ds = data.val;
+      } else if (config?.data.val) ds = new ImageFolder(config.data.val);
+      else throw new Error('no evaluation data: give --data DIR or --dataset NAME');
+      if (f.perClass) {
+        const { takePerClass } = await import('../../data/split');
+        ds = takePerClass(ds, Number(f.perClass));
+      }
+      const classes = ds.classes;
+      if (config?.classes && config.classes.join() !== classes.join()) {
+        throw new Error(`the data's classes (${classes.join(', ')}) differ from the run's (${config.classes.join(', ')})`);
+      }
+      const aug = augmentConfig({
+        ...(config?.resolvedAugment ?? {}),
+        ...(f.inputSize ? { inputSize: Number(f.inputSize) } : {}),
+        ...(f.cropPct ? { cropPct: Number(f.cropPct) } : {}),
+      });
+      const evalTransform = config?.augment?.cropPadding && !f.cropPct
+        ? transforms(config.augment, classes.length).eval
+        : transforms({ ...aug, cropPadding: undefined }, classes.length).eval;
+      const modelConfig: TrainConfig = config ?? { name: 'eval', model: { name: f.model! }, data: { train: '' } };
+      const model = buildModel({ ...modelConfig, model: { ...modelConfig.model, weights: undefined } }, classes.length);
+      let source: string;
+      if (f.run) {
+        const dir = findCheckpoint(path.join(f.run, 'checkpoints'), f.checkpoint);
+        if (!dir) throw new Error(`${f.run} has no ${f.checkpoint} checkpoint`);
+        const meta = loadCheckpointWeights(model, dir, { ema: f.ema });
+        source = `${dir}${f.ema ? ' (EMA)' : ''}, epoch ${meta.position.epoch}`;
+      } else {
+        loadWeights(model, f.weights!);
+        source = f.weights!;
+      }
+      const loader = new DataLoader({ dataset: ds, batchSize: Number(f.batchSize), transform: evalTransform, normalize: aug.normalize });
+      const e = await evaluate(model, loader, { progress: f.progress, label: 'eval' });
+      model.dispose();
+      printEvaluation(e, classes, `${source} on ${ds.length} images`);
+      const out = f.out ?? (f.run ? path.join(f.run, `eval-${f.data || f.dataset ? f.split : 'val'}${f.ema ? '-ema' : ''}.json`) : undefined);
+      if (out) {
+        writeFileAtomic(out, `${JSON.stringify({ source, ...evalRecord(e, classes) }, jsonReplacer, 1)}\n`);
+        console.log(`wrote ${out}`);
+      }
+    });
+}

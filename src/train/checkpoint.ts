@@ -1,0 +1,210 @@
+/**
+ * Training checkpoints. A checkpoint is a folder:
+ *   model.safetensors   the model's parameters and buffers under their PyTorch names, in this library's
+ *                       (TensorFlow) layouts, metadata {format, layout, epoch, step}
+ *   state.safetensors   optimizer slots (`<slot>/<param>`) and EMA weights (`ema/<param>`)
+ *   state.json          epoch / update position, optimizer kind and step, RNG seed, history, best metric
+ * It is written as `<name>.tmp`, then swapped in with renames, so a crash at any point leaves either the
+ * old or the new checkpoint whole (`<name>.old` is picked up if the crash fell between the two renames).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { tf } from '../backend';
+import type { Module } from '../convnext/module';
+import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../convnext/safetensors';
+import type { ModelEma } from './ema';
+import type { Optimizer, OptimizerState } from './optimizer';
+
+export const CHECKPOINT_FORMAT = 'convnext-ts-checkpoint-1';
+
+/** Where a run stands, saved with its weights. */
+export interface TrainPosition {
+  /** Epochs fully done (the next epoch to run). */
+  epoch: number;
+  /** Batches of `epoch` already consumed (0 at an epoch boundary). */
+  batchInEpoch: number;
+  /** Optimizer updates so far (the schedule position). */
+  step: number;
+  /** Micro-batches so far (seeds drop path). */
+  microStep: number;
+}
+
+export interface CheckpointMeta<H = unknown> {
+  format: string;
+  position: TrainPosition;
+  seed: number;
+  optimizer: { kind: string; step: number; hyper: Record<string, number | boolean> };
+  hasEma: boolean;
+  /** Anything the trainer needs to continue (history, best metric, partial-epoch sums). */
+  extra: H;
+  savedAt: string;
+}
+
+export interface Checkpoint<H = unknown> {
+  dir: string;
+  meta: CheckpointMeta<H>;
+  weights: Map<string, { shape: number[]; values: Float32Array }>;
+  optimizer: OptimizerState;
+  ema?: Record<string, Float32Array>;
+}
+
+/** Parameters and buffers of a model as name → {shape, values} (what model.safetensors holds). */
+export function modelTensors(model: Module): Map<string, TensorToWrite> {
+  const out = new Map<string, TensorToWrite>();
+  for (const [name, v] of model.namedParameters()) {
+    out.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+  }
+  return out;
+}
+
+/** Writes just the weights (TF layouts, PyTorch names), atomically. */
+export function saveWeights(model: Module, file: string, metadata: Record<string, string> = {}): void {
+  writeSafetensors(file, modelTensors(model), { format: CHECKPOINT_FORMAT, layout: 'tfjs', ...metadata });
+}
+
+/**
+ * Loads weights saved by `saveWeights` / a checkpoint into a model. Every model parameter must be present
+ * with its shape, except names in `skip` (e.g. a new classification head); extra names are an error.
+ */
+export function loadWeights(model: Module, file: string, opts: { skip?: (name: string) => boolean } = {}): void {
+  const { tensors, metadata } = readSafetensors(file);
+  if (metadata.layout !== 'tfjs') {
+    throw new Error(
+      `${file} is not a convnext-ts checkpoint (metadata layout=${metadata.layout ?? 'none'}); ` +
+        'PyTorch / timm weights load through the weights converter',
+    );
+  }
+  const weights = new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, values: toFloat32(t) }]));
+  assignWeights(model, weights, file, opts.skip);
+}
+
+function assignWeights(
+  model: Module,
+  weights: Map<string, { shape: number[]; values: Float32Array }>,
+  source: string,
+  skip: (name: string) => boolean = () => false,
+): void {
+  const params = new Map(model.namedParameters());
+  const unknown = [...weights.keys()].filter((n) => !params.has(n) && !skip(n));
+  if (unknown.length > 0) throw new Error(`${source} has tensors the model lacks: ${unknown.slice(0, 5).join(', ')}`);
+  for (const [name, v] of params) {
+    if (skip(name)) continue;
+    const w = weights.get(name);
+    if (!w) throw new Error(`${source} has no tensor ${name}`);
+    if (w.shape.join(',') !== v.shape.join(',')) {
+      throw new Error(`${source}: ${name} has shape [${w.shape}], the model expects [${v.shape}]`);
+    }
+    v.assign(tf.tensor(w.values, v.shape));
+  }
+}
+
+export interface SaveCheckpointArgs<H> {
+  model: Module;
+  optimizer: Optimizer;
+  ema?: ModelEma;
+  position: TrainPosition;
+  seed: number;
+  extra: H;
+}
+
+/** Writes checkpoint `name` under `root` (e.g. runs/x/checkpoints/last), atomically as a whole. */
+export function saveCheckpoint<H>(root: string, name: string, a: SaveCheckpointArgs<H>): string {
+  const final = path.join(root, name);
+  const tmp = `${final}.tmp`;
+  const old = `${final}.old`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(tmp, { recursive: true });
+  const opt = a.optimizer.state();
+  const meta: CheckpointMeta<H> = {
+    format: CHECKPOINT_FORMAT,
+    position: a.position,
+    seed: a.seed,
+    optimizer: { kind: opt.kind, step: opt.step, hyper: opt.hyper },
+    hasEma: a.ema !== undefined,
+    extra: a.extra,
+    savedAt: new Date().toISOString(),
+  };
+  saveWeights(a.model, path.join(tmp, 'model.safetensors'), {
+    epoch: String(a.position.epoch),
+    step: String(a.position.step),
+  });
+  const state = new Map<string, TensorToWrite>();
+  for (const [slot, perParam] of Object.entries(opt.slots)) {
+    for (const [n, values] of Object.entries(perParam)) state.set(`${slot}/${n}`, { shape: [values.length], data: values });
+  }
+  if (a.ema) for (const [n, values] of Object.entries(a.ema.state())) state.set(`ema/${n}`, { shape: [values.length], data: values });
+  writeSafetensors(path.join(tmp, 'state.safetensors'), state, { format: CHECKPOINT_FORMAT });
+  writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(meta, null, 1));
+  // Swap: final → old, tmp → final, drop old. Between the renames only `old` exists; load() accepts it.
+  fs.rmSync(old, { recursive: true, force: true });
+  if (fs.existsSync(final)) fs.renameSync(final, old);
+  fs.renameSync(tmp, final);
+  fs.rmSync(old, { recursive: true, force: true });
+  return final;
+}
+
+/** The folder of checkpoint `name`, recovering from a crash mid-swap; undefined if there is none. */
+export function findCheckpoint(root: string, name: string): string | undefined {
+  const final = path.join(root, name);
+  if (fs.existsSync(path.join(final, 'state.json'))) return final;
+  const old = `${final}.old`;
+  if (fs.existsSync(path.join(old, 'state.json'))) return old;
+  return undefined;
+}
+
+export function loadCheckpoint<H>(dir: string): Checkpoint<H> {
+  const metaFile = path.join(dir, 'state.json');
+  if (!fs.existsSync(metaFile)) throw new Error(`${dir} is not a checkpoint folder (no state.json)`);
+  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as CheckpointMeta<H>;
+  if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${dir}: unknown checkpoint format ${meta.format}`);
+  const model = readSafetensors(path.join(dir, 'model.safetensors'));
+  const weights = new Map([...model.tensors].map(([n, t]) => [n, { shape: t.shape, values: toFloat32(t) }]));
+  const state = readSafetensors(path.join(dir, 'state.safetensors'));
+  const slots: OptimizerState['slots'] = {};
+  const ema: Record<string, Float32Array> = {};
+  for (const [key, t] of state.tensors) {
+    const i = key.indexOf('/');
+    const slot = key.slice(0, i);
+    const n = key.slice(i + 1);
+    if (slot === 'ema') ema[n] = toFloat32(t);
+    else (slots[slot] ??= {})[n] = toFloat32(t);
+  }
+  const optimizer: OptimizerState = { kind: meta.optimizer.kind, step: meta.optimizer.step, hyper: meta.optimizer.hyper, slots };
+  return { dir, meta, weights, optimizer, ema: meta.hasEma ? ema : undefined };
+}
+
+/** Puts a loaded checkpoint's weights, optimizer and EMA state back into live objects. */
+export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer: Optimizer, ema?: ModelEma): void {
+  assignWeights(model, ck.weights, ck.dir);
+  optimizer.loadState(ck.optimizer);
+  if (ema) {
+    if (!ck.ema) throw new Error(`${ck.dir} has no EMA weights but this run uses EMA`);
+    ema.loadState(ck.ema);
+  }
+}
+
+/** Writes a text file via a temporary file and rename. */
+export function writeFileAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+/** Loads a checkpoint folder's model weights, or its EMA weights with `ema`, into a model. */
+export function loadCheckpointWeights(model: Module, dir: string, opts: { ema?: boolean } = {}): CheckpointMeta {
+  const ck = loadCheckpoint(dir);
+  if (!opts.ema) {
+    assignWeights(model, ck.weights, dir);
+    return ck.meta;
+  }
+  if (!ck.ema) throw new Error(`${dir} holds no EMA weights (the run did not use modelEma)`);
+  const ema = new Map([...ck.weights].map(([n, w]) => {
+    const values = ck.ema![n];
+    if (!values) throw new Error(`${dir}: EMA state lacks ${n}`);
+    return [n, { shape: w.shape, values }];
+  }));
+  assignWeights(model, ema, `${dir} (EMA)`);
+  return ck.meta;
+}

@@ -1,0 +1,166 @@
+/**
+ * `runFromConfig`: resolves a TrainConfig (file or object) into a model, data loaders and a recipe, trains
+ * it with `fit` into a run folder and writes the final evaluation (top-1 / top-5, per-class P/R/F1,
+ * confusion matrix). The CLI's `train` command and the notebooks call this.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { augmentConfig } from '../augment/config';
+import { buildBatchTransform, buildEvalTransform, buildTrainTransform } from '../augment/transforms';
+import { ConvNeXt } from '../convnext/convnext';
+import { createModel } from '../convnext/registry';
+import type { LabelledDataset } from '../data/dataset';
+import { cifar10, flowers5 } from '../data/datasets';
+import { ImageFolder } from '../data/image-folder';
+import { DataLoader, type SampleTransform } from '../data/loader';
+import { takePerClass } from '../data/split';
+import { loadWeights } from './checkpoint';
+import { checkConfig, loadConfigFile, type AugmentSettings, type TrainConfig } from './config';
+import { randomCropPad } from './crop-pad';
+import { accumSteps, resolveRecipe } from './recipe';
+import { RunDir } from './run-dir';
+import { withSeed } from './seed';
+import { evaluate, fit, type Classifier, type EvalResult, type FitOptions, type FitResult } from './trainer';
+import './models';
+
+export interface RunOptions {
+  /** Run folder; default config.out, else runs/<name>. */
+  out?: string;
+  resume?: boolean;
+  log?: (line: string) => void;
+  progress?: boolean;
+  signal?: AbortSignal;
+  onEpoch?: FitOptions['onEpoch'];
+}
+
+export interface RunResult extends FitResult {
+  config: TrainConfig;
+  /** Final evaluation of the trained model (and of its EMA weights when kept). */
+  evaluation?: EvalResult;
+  emaEvaluation?: EvalResult;
+  classes: string[];
+}
+
+export interface ResolvedData {
+  train: LabelledDataset;
+  val?: LabelledDataset;
+  classes: string[];
+}
+
+/** The config's datasets (prepared and decoded into memory for the project's named datasets). */
+export async function loadData(c: TrainConfig['data'], progress = true): Promise<ResolvedData> {
+  let train: LabelledDataset;
+  let val: LabelledDataset | undefined;
+  if (c.name === 'cifar10') {
+    train = await cifar10('train', { dataDir: c.dataDir, progress });
+    val = await cifar10('test', { dataDir: c.dataDir, progress });
+  } else if (c.name === 'flowers5') {
+    const split = await flowers5({ dataDir: c.dataDir, progress, seed: c.splitSeed ?? 0 });
+    train = split.train;
+    val = split.val;
+  } else {
+    train = new ImageFolder(c.train!);
+    val = c.val ? new ImageFolder(c.val) : undefined;
+  }
+  if (c.perClass) {
+    train = takePerClass(train, c.perClass);
+    val = val && takePerClass(val, c.perClass);
+  }
+  if (val && val.classes.join() !== train.classes.join()) {
+    throw new Error(`train classes (${train.classes.join(', ')}) differ from val classes (${val.classes.join(', ')})`);
+  }
+  return { train, val, classes: train.classes };
+}
+
+/** Builds the config's model (seeded initialisation) and loads its initial weights if any. */
+export function buildModel(config: TrainConfig, numClasses: number): Classifier {
+  const m = config.model;
+  const seed = config.recipe?.seed ?? 0;
+  const opts = { numClasses, ...m.options };
+  const model = withSeed([seed, 'init'], (): Classifier => (m.arch ? new ConvNeXt({ ...m.arch, ...opts }) : createModel(m.name!, opts)));
+  if (m.weights) {
+    loadWeights(model, m.weights, { skip: m.newHead ? (n) => n.startsWith('head.') : undefined });
+  }
+  return model;
+}
+
+/** Training and evaluation transforms for the config's augmentation (pad-and-crop or the timm pipeline). */
+export function transforms(a: AugmentSettings = {}, numClasses: number): {
+  train: SampleTransform;
+  batch?: ReturnType<typeof buildBatchTransform>;
+  eval: SampleTransform;
+} {
+  const { cropPadding, ...rest } = a;
+  const aug = augmentConfig(rest);
+  if (cropPadding) {
+    // Pad-and-crop replaces RandomResizedCrop (and does the flip); the rest of the timm pipeline follows.
+    const after = buildTrainTransform({ ...aug, scale: null, cropPct: 1, hflip: 0 });
+    const pad = randomCropPad(cropPadding, aug.hflip);
+    return {
+      train: async (s, rng) => after(await pad(s, rng), rng),
+      batch: buildBatchTransform(aug, numClasses),
+      eval: buildEvalTransform({ inputSize: aug.inputSize, cropPct: 1 }),
+    };
+  }
+  return { train: buildTrainTransform(aug), batch: buildBatchTransform(aug, numClasses), eval: buildEvalTransform(aug) };
+}
+
+/** Resolves and runs a training config; returns the history and the final evaluation. */
+export async function runFromConfig(configOrFile: string | TrainConfig, o: RunOptions = {}): Promise<RunResult> {
+  const config = typeof configOrFile === 'string' ? loadConfigFile(configOrFile) : checkConfig(configOrFile);
+  const log = o.log ?? ((l: string) => console.log(l));
+  const recipe = resolveRecipe(config.recipe);
+  const outDir = o.out ?? config.out ?? path.join('runs', config.name);
+  if (!o.resume && fs.existsSync(path.join(outDir, 'checkpoints'))) {
+    throw new Error(`run folder ${outDir} already has checkpoints: pass --resume to continue it or --out for a new folder`);
+  }
+  const data = await loadData(config.data, o.progress !== false);
+  const numClasses = data.classes.length;
+  const aug = augmentConfig(config.augment);
+  const t = transforms(config.augment, numClasses);
+  const micro = recipe.microBatch ?? recipe.batchSize;
+  const train = new DataLoader({
+    dataset: data.train, batchSize: micro, shuffle: true, seed: recipe.seed, dropLast: true,
+    transform: t.train, batchTransform: t.batch, normalize: aug.normalize,
+  });
+  const val = data.val && new DataLoader({
+    dataset: data.val, batchSize: config.data.evalBatchSize ?? micro, transform: t.eval, normalize: aug.normalize,
+  });
+  const model = buildModel(config, numClasses);
+  const mixing = aug.mixup > 0 || aug.cutmix > 0;
+  if (config.recipe?.loss === undefined) recipe.loss = mixing ? 'soft-target' : 'label-smoothing';
+  if (config.recipe?.smoothing === undefined) recipe.smoothing = aug.smoothing;
+  log(`run ${config.name} → ${outDir}: ${train.numBatches} batches of ${micro} per epoch ` +
+    `(${accumSteps(recipe)} per update), ${data.train.length} train / ${data.val?.length ?? 0} val images, ${numClasses} classes`);
+  const res = await fit({
+    model, train, val, recipe, runDir: outDir, resume: o.resume, log, progress: o.progress,
+    signal: o.signal, onEpoch: o.onEpoch,
+    config: { ...config, recipe, resolvedAugment: aug, classes: data.classes },
+  });
+  let evaluation: EvalResult | undefined;
+  let emaEvaluation: EvalResult | undefined;
+  if (val && !res.interrupted) {
+    evaluation = await evaluate(model, val, { progress: o.progress, log, label: 'final eval' });
+    if (res.ema && recipe.evalEma) emaEvaluation = await res.ema.withWeights(() => evaluate(model, val, { progress: o.progress, log, label: 'final eval ema' }));
+    const run = new RunDir(outDir);
+    run.writeJson('eval.json', evalRecord(evaluation, data.classes, emaEvaluation));
+  }
+  res.ema?.dispose();
+  model.dispose();
+  return { ...res, config, evaluation, emaEvaluation, classes: data.classes };
+}
+
+/** The JSON written for an evaluation: headline figures, per-class report and the confusion matrix. */
+export function evalRecord(e: EvalResult, classes: string[], ema?: EvalResult): Record<string, unknown> {
+  const one = (r: EvalResult) => ({
+    count: r.count, top1: r.top1, top5: r.top5, loss: r.loss, imagesPerSec: r.imagesPerSec, seconds: r.seconds,
+    perClass: classes.map((c, i) => ({
+      class: c, precision: r.report.precision[i], recall: r.report.recall[i], f1: r.report.f1[i], support: r.report.support[i],
+    })),
+    macro: r.report.macro,
+    weighted: r.report.weighted,
+    confusion: Array.from({ length: classes.length }, (_, i) => Array.from(r.confusion.subarray(i * classes.length, (i + 1) * classes.length))),
+  });
+  return { classes, model: one(e), ema: ema ? one(ema) : undefined };
+}

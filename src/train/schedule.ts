@@ -1,0 +1,44 @@
+/**
+ * Per-iteration schedules, as the official ConvNeXt `utils.cosine_scheduler`: a linear warmup over
+ * `warmupEpochs * itersPerEpoch` updates (np.linspace from startWarmupValue to base, both ends included),
+ * then a half cosine from base to final over the remaining updates, i ∈ [0, n):
+ *   value(i) = final + (base − final)/2 · (1 + cos(π i / n)).
+ * The learning rate and (optionally) the weight decay each get one. An iteration is one optimizer update
+ * (with gradient accumulation, `accumSteps` micro-batches).
+ */
+
+export interface CosineScheduleOptions {
+  base: number;
+  final: number;
+  epochs: number;
+  itersPerEpoch: number;
+  warmupEpochs?: number;
+  /** Overrides warmupEpochs when > 0, as the official `--warmup_steps`. */
+  warmupSteps?: number;
+  startWarmupValue?: number;
+}
+
+export function cosineSchedule(o: CosineScheduleOptions): Float64Array {
+  const total = o.epochs * o.itersPerEpoch;
+  if (!Number.isInteger(total) || total <= 0) {
+    throw new Error(`schedule needs a positive whole number of updates, got ${o.epochs} epochs × ${o.itersPerEpoch}`);
+  }
+  const warmupEpochs = o.warmupEpochs ?? 0;
+  let warmup = Math.round(warmupEpochs * o.itersPerEpoch);
+  if ((o.warmupSteps ?? -1) > 0) warmup = o.warmupSteps!;
+  if (warmup > total) throw new Error(`warmup (${warmup} updates) is longer than the schedule (${total})`);
+  const start = o.startWarmupValue ?? 0;
+  const out = new Float64Array(total);
+  // (The official code needs warmup_epochs > 0 for warmup_steps to take effect; here either suffices.)
+  const doWarmup = warmupEpochs > 0 || (o.warmupSteps ?? -1) > 0;
+  const w = doWarmup ? warmup : 0;
+  for (let i = 0; i < w; i++) out[i] = w === 1 ? start : start + ((o.base - start) * i) / (w - 1);
+  const n = total - w;
+  for (let i = 0; i < n; i++) out[w + i] = o.final + 0.5 * (o.base - o.final) * (1 + Math.cos((Math.PI * i) / n));
+  return out;
+}
+
+/** A schedule's value at an update, holding the last value past the end (a resumed run can overshoot by one). */
+export function scheduleAt(schedule: Float64Array, it: number): number {
+  return schedule[Math.min(Math.max(it, 0), schedule.length - 1)];
+}
