@@ -22,6 +22,15 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbconvert import HTMLExporter
 
 
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nbconvert")
+
+
+def has_math(nb):
+    """Whether any markdown cell has TeX ($...$, $$...$$, \\(...\\), \\[...\\]) that needs MathJax."""
+    pattern = re.compile(r"\$[^$\n]+\$|\\\(|\\\[")
+    return any(c.cell_type == "markdown" and pattern.search(c.source) for c in nb.cells)
+
+
 def emit(**event):
     print(json.dumps(event), flush=True)
 
@@ -102,7 +111,9 @@ def main():
     result["seconds"] = round(time.monotonic() - t0, 3)
 
     write_atomic(args.out_ipynb, nbformat.writes(nb))
-    html, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    html, _ = HTMLExporter(extra_template_basedirs=[TEMPLATES], template_name="convnext").from_notebook_node(
+        nb, resources={"convnext_math": has_math(nb)}
+    )
     write_atomic(args.out_html, html)
     emit(event="done", **result)
 
