@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as path from 'path';
 
 import { tf } from '../src/backend';
+import { augmentConfig, buildBatchTransform, buildTrainTransform } from '../src/augment';
 import { DataLoader, ImageFolder, NO_NORM, type Batch } from '../src/data';
 import { makeImageFolder, tempDir } from './fixtures/data/make';
 
@@ -70,6 +71,40 @@ describe('data: DataLoader', () => {
     assert.deepEqual((await collect(b)).indices, e1.slice(2));
     const other = new DataLoader({ dataset: ds, batchSize: 3, shuffle: true, seed: 8 });
     assert.notDeepEqual((await collect(other)).indices, e0);
+  });
+
+  it('augmentation draws depend only on (seed, epoch, index): same pixels on rerun and on resume', async () => {
+    const cfg = augmentConfig({ inputSize: 4, reprob: 0.5 });
+    const mk = (prefetch: number): DataLoader =>
+      new DataLoader({
+        dataset: ds,
+        batchSize: 4,
+        shuffle: true,
+        seed: 3,
+        prefetch,
+        transform: buildTrainTransform(cfg),
+        batchTransform: buildBatchTransform(cfg, 3),
+      });
+    const a = mk(0);
+    a.setEpoch(2);
+    const full = await collect(a);
+    const b = mk(3); // different prefetch depth: decode completion order differs, draws must not
+    b.setEpoch(2, 1);
+    const resumed = await collect(b);
+    assert.deepEqual(resumed.x, full.x.slice(1));
+    a.setEpoch(3);
+    assert.notDeepEqual((await collect(a)).x, full.x);
+  });
+
+  it('mixup / smoothing targets from the batch transform sum to 1 per row', async () => {
+    const cfg = augmentConfig({ inputSize: 4, randAugment: '' });
+    const loader = new DataLoader({ dataset: ds, batchSize: 5, transform: buildTrainTransform(cfg), batchTransform: buildBatchTransform(cfg, 3) });
+    for await (const b of loader) {
+      const y = b.y.arraySync();
+      for (const row of y) assert.ok(Math.abs(row.reduce((p, q) => p + q, 0) - 1) < 1e-5);
+      assert.ok(y.flat().every((v) => v >= 0.1 / 3 - 1e-6), 'smoothing keeps every entry >= 0.1 / K');
+      tf.dispose([b.x, b.y]);
+    }
   });
 
   it('keeps the tensor count flat across epochs, also when an epoch is cut short', async () => {
