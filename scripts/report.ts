@@ -16,12 +16,13 @@ const program = new Command()
   .option('--mode <mode>', 'smoke | quick | full (default: $CONVNEXT_MODE, else quick)')
   .option('--out <dir>', 'output folder', 'reports')
   .option('--timeout <seconds>', 'limit for each whole notebook (default by mode: 600 / 7200 / 172800)')
+  .option('--jobs <n>', 'notebooks executed at once (timings inside notebooks suffer when > 1)', '1')
   .parse();
 
-interface Opts { only?: string[]; mode?: string; out: string; timeout?: string }
+interface Opts { only?: string[]; mode?: string; out: string; timeout?: string; jobs: string }
 
-function progressPrinter(): (e: RunEvent) => void {
-  // A bar per notebook on a terminal; plain lines in logs and CI.
+function progressPrinter(bars: boolean): (e: RunEvent) => void {
+  // A bar per notebook on a terminal; plain lines in logs, CI and parallel runs.
   let bar: cliProgress.SingleBar | undefined;
   return (e) => {
     switch (e.type) {
@@ -29,7 +30,7 @@ function progressPrinter(): (e: RunEvent) => void {
         console.log(`[${e.index + 1}/${e.total}] ${e.name}: starting the kernel`);
         break;
       case 'kernel-ready':
-        if (process.stdout.isTTY) {
+        if (bars) {
           bar = new cliProgress.SingleBar({
             format: `  ${e.name} [{bar}] {value}/{total} cells | {duration_formatted}`,
           }, cliProgress.Presets.shades_classic);
@@ -58,9 +59,12 @@ async function main(): Promise<void> {
   const mode = parseMode(opts.mode ?? process.env.CONVNEXT_MODE);
   const timeoutS = opts.timeout === undefined ? undefined : Number(opts.timeout);
   if (timeoutS !== undefined && !(timeoutS > 0)) throw new Error(`--timeout ${opts.timeout} is not a positive number`);
+  const jobs = Number(opts.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${opts.jobs} is not a positive integer`);
   console.log(`Executing notebooks in ${mode} mode`);
   const summary = await runReport({
-    mode, only: opts.only, outDir: path.resolve(opts.out), timeoutS, onEvent: progressPrinter(),
+    mode, only: opts.only, outDir: path.resolve(opts.out), timeoutS, jobs,
+    onEvent: progressPrinter(process.stdout.isTTY === true && jobs === 1),
   });
   const failed = summary.notebooks.filter((r) => r.status !== 'ok');
   console.log(`Report: ${path.join(path.relative(process.cwd(), path.resolve(opts.out)), 'index.html')} ` +

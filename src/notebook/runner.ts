@@ -21,6 +21,11 @@ export interface ReportOptions {
   only?: string[];
   /** Seconds for each whole notebook (default by mode: smoke 10 min, quick 2 h, full 48 h). */
   timeoutS?: number;
+  /**
+   * Notebooks executed at once (default 1). Each runs in its own kernel, so results do not change, but
+   * timings measured inside notebooks do: keep 1 for reports whose speeds matter.
+   */
+  jobs?: number;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -217,7 +222,7 @@ function previousResults(outDir: string): NotebookResult[] {
   }
 }
 
-/** Executes the notebooks one after another and writes the report; resolves even when cells fail. */
+/** Executes the notebooks (in name order, `jobs` at a time) and writes the report; resolves even when cells fail. */
 export async function runReport(opts: ReportOptions = {}): Promise<ReportSummary> {
   const m = opts.mode ?? currentMode;
   const notebooksDir = opts.notebooksDir ?? path.join(REPO_ROOT, 'notebooks');
@@ -233,14 +238,20 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportSummary
   const kept = opts.only ? previousResults(outDir).filter((r) => !names.has(r.name)) : [];
   const t0 = Date.now();
   const results: NotebookResult[] = [];
-  for (const [i, file] of files.entries()) {
-    opts.onEvent?.({ type: 'notebook-start', name: path.basename(file, '.ipynb'), index: i, total: files.length });
-    results.push(await executeNotebook(file, outDir, m, opts.timeoutS ?? DEFAULT_TIMEOUT_S[m], opts.onEvent));
-    summary.seconds = (Date.now() - t0) / 1000;
-    summary.notebooks = [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));
-    // Rewritten after every notebook, so an interrupted run still links what finished.
-    writeAtomic(path.join(outDir, 'index.html'), indexHtml(summary));
-    writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
-  }
-  return { ...summary, notebooks: results };
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      opts.onEvent?.({ type: 'notebook-start', name: path.basename(files[i], '.ipynb'), index: i, total: files.length });
+      results.push(await executeNotebook(files[i], outDir, m, opts.timeoutS ?? DEFAULT_TIMEOUT_S[m], opts.onEvent));
+      summary.seconds = (Date.now() - t0) / 1000;
+      summary.notebooks = [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));
+      // Rewritten after every notebook, so an interrupted run still links what finished.
+      writeAtomic(path.join(outDir, 'index.html'), indexHtml(summary));
+      writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
+    }
+  };
+  const jobs = Math.max(1, Math.min(opts.jobs ?? 1, files.length));
+  await Promise.all(Array.from({ length: jobs }, worker));
+  return { ...summary, notebooks: [...results].sort((a, b) => a.name.localeCompare(b.name)) };
 }

@@ -1,0 +1,67 @@
+/**
+ * Executes every notebook in notebooks/ in smoke mode through the report's own code path
+ * (`runReport`), so notebooks added later are covered without touching this file.
+ */
+import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ReportSummary, listNotebooks, runReport } from '../src/notebook/runner';
+
+const ROOT = path.resolve(__dirname, '..');
+const NOTEBOOKS = listNotebooks(path.join(ROOT, 'notebooks'));
+
+interface Ipynb {
+  cells: Array<{ cell_type: string; execution_count?: number | null; outputs?: Array<{ output_type: string }> }>;
+}
+
+describe('notebooks (smoke mode, as `npm run report` runs them)', function () {
+  // Kernel start-up and tslab's first type check take 10-20 s per notebook on a loaded 2-core machine.
+  this.timeout(60_000 + NOTEBOOKS.length * 240_000);
+  let out: string;
+  let summary: ReportSummary;
+
+  before(async function () {
+    // Idempotent: creates .venv and the kernelspec on a fresh checkout (CI), seconds otherwise.
+    const setup = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'setup.js'), '--jupyter'], {
+      cwd: ROOT, stdio: 'inherit',
+    });
+    assert.equal(setup.status, 0, 'node scripts/setup.js --jupyter failed');
+    out = fs.mkdtempSync(path.join(os.tmpdir(), 'convnext-report-'));
+    summary = await runReport({ mode: 'smoke', outDir: out, jobs: 2 });
+  });
+
+  after(() => {
+    if (out) fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it('finds the notebooks', () => {
+    assert.ok(NOTEBOOKS.length >= 2, `only ${NOTEBOOKS.length} notebooks in notebooks/`);
+  });
+
+  it('writes the index and summary linking every notebook', () => {
+    const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as ReportSummary;
+    assert.equal(saved.mode, 'smoke');
+    assert.deepEqual(saved.notebooks.map((r) => r.name), NOTEBOOKS.map((f) => path.basename(f, '.ipynb')));
+    for (const r of saved.notebooks) {
+      assert.ok(index.includes(`href="${r.name}.html"`), `index.html does not link ${r.name}.html`);
+    }
+  });
+
+  for (const file of NOTEBOOKS) {
+    const name = path.basename(file, '.ipynb');
+    it(`${name} runs without errors`, () => {
+      const r = summary.notebooks.find((n) => n.name === name);
+      assert.ok(r, `${name} was not executed`);
+      assert.equal(r.status, 'ok',
+        `${name}: code cell ${r.cell} failed (${r.kind}): ${r.message}\n${r.source}\n${r.stderr ?? ''}`);
+      const nb = JSON.parse(fs.readFileSync(r.ipynb, 'utf8')) as Ipynb;
+      const code = nb.cells.filter((c) => c.cell_type === 'code');
+      assert.ok(code.every((c) => typeof c.execution_count === 'number'), `${name}: some code cells did not run`);
+      assert.ok(!code.some((c) => c.outputs?.some((o) => o.output_type === 'error')), `${name}: an error output`);
+      assert.ok(fs.statSync(r.html).size > 0, `${name}.html is empty`);
+    });
+  }
+});
