@@ -1,9 +1,11 @@
 /**
  * Training checkpoints. A checkpoint is a folder:
- *   model.safetensors   the model's parameters and buffers under their PyTorch names, in this library's
- *                       (TensorFlow) layouts, metadata {format, layout, epoch, step}
- *   state.safetensors   optimizer slots (`<slot>/<param>`) and EMA weights (`ema/<param>`)
- *   state.json          epoch / update position, optimizer kind and step, RNG seed, history, best metric
+ *   model.safetensors   the model's parameters and buffers in PyTorch's layouts under the official names
+ *                       (src/convnext/weights.ts), so `safetensors.torch.load_file` + `load_state_dict`
+ *                       and `convnext eval --weights` read it as they read official weights
+ *   state.safetensors   optimizer slots (`<slot>/<param>`) and EMA weights (`ema/<param>`), flat, in this
+ *                       library's layouts
+ *   state.json          epoch / update position, optimizer kind and step, seed, history, best metric
  * It is written as `<name>.tmp`, then swapped in with renames, so a crash at any point leaves either the
  * old or the new checkpoint whole (`<name>.old` is picked up if the crash fell between the two renames).
  */
@@ -13,6 +15,7 @@ import * as path from 'path';
 import { tf } from '../backend';
 import type { Module } from '../convnext/module';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../convnext/safetensors';
+import { loadWeights as loadTorchWeights, saveWeights as saveTorchWeights } from '../convnext/weights';
 import type { ModelEma } from './ema';
 import type { Optimizer, OptimizerState } from './optimizer';
 
@@ -44,59 +47,36 @@ export interface CheckpointMeta<H = unknown> {
 export interface Checkpoint<H = unknown> {
   dir: string;
   meta: CheckpointMeta<H>;
-  weights: Map<string, { shape: number[]; values: Float32Array }>;
+  /** model.safetensors of the checkpoint. */
+  weightsFile: string;
   optimizer: OptimizerState;
   ema?: Record<string, Float32Array>;
 }
 
-/** Parameters and buffers of a model as name → {shape, values} (what model.safetensors holds). */
-export function modelTensors(model: Module): Map<string, TensorToWrite> {
-  const out = new Map<string, TensorToWrite>();
-  for (const [name, v] of model.namedParameters()) {
-    out.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
-  }
-  return out;
-}
-
-/** Writes just the weights (TF layouts, PyTorch names), atomically. */
+/** Writes a model's weights (PyTorch layouts, official names) atomically, tagged as a convnext-ts file. */
 export function saveWeights(model: Module, file: string, metadata: Record<string, string> = {}): void {
-  writeSafetensors(file, modelTensors(model), { format: CHECKPOINT_FORMAT, layout: 'tfjs', ...metadata });
+  saveTorchWeights(model, file, { convnext_ts: CHECKPOINT_FORMAT, ...metadata });
 }
 
 /**
- * Loads weights saved by `saveWeights` / a checkpoint into a model. Every model parameter must be present
- * with its shape, except names in `skip` (e.g. a new classification head); extra names are an error.
+ * Loads weights into a model: convnext-ts checkpoints and official / timm PyTorch weights alike (strict:
+ * every parameter present with its shape), leaving the classification head out with `newHead`.
  */
-export function loadWeights(model: Module, file: string, opts: { skip?: (name: string) => boolean } = {}): void {
-  const { tensors, metadata } = readSafetensors(file);
-  if (metadata.layout !== 'tfjs') {
-    throw new Error(
-      `${file} is not a convnext-ts checkpoint (metadata layout=${metadata.layout ?? 'none'}); ` +
-        'PyTorch / timm weights load through the weights converter',
-    );
-  }
-  const weights = new Map([...tensors].map(([n, t]) => [n, { shape: t.shape, values: toFloat32(t) }]));
-  assignWeights(model, weights, file, opts.skip);
+export function loadWeights(model: Module, file: string, opts: { newHead?: boolean } = {}): void {
+  loadTorchWeights(model, file, { ignoreHead: opts.newHead });
 }
 
-function assignWeights(
-  model: Module,
-  weights: Map<string, { shape: number[]; values: Float32Array }>,
-  source: string,
-  skip: (name: string) => boolean = () => false,
-): void {
-  const params = new Map(model.namedParameters());
-  const unknown = [...weights.keys()].filter((n) => !params.has(n) && !skip(n));
-  if (unknown.length > 0) throw new Error(`${source} has tensors the model lacks: ${unknown.slice(0, 5).join(', ')}`);
+/** Assigns name → values (this library's layouts) to a model's parameters, checking names and sizes. */
+function assignFlat(model: Module, values: Record<string, Float32Array>, source: string): void {
+  const params = model.namedParameters();
   for (const [name, v] of params) {
-    if (skip(name)) continue;
-    const w = weights.get(name);
-    if (!w) throw new Error(`${source} has no tensor ${name}`);
-    if (w.shape.join(',') !== v.shape.join(',')) {
-      throw new Error(`${source}: ${name} has shape [${w.shape}], the model expects [${v.shape}]`);
-    }
-    v.assign(tf.tensor(w.values, v.shape));
+    const x = values[name];
+    if (!x) throw new Error(`${source} has no values for ${name}`);
+    if (x.length !== v.size) throw new Error(`${source}: ${name} has ${x.length} values, the model's has ${v.size}`);
   }
+  tf.tidy(() => {
+    for (const [name, v] of params) v.assign(tf.tensor(values[name], v.shape));
+  });
 }
 
 export interface SaveCheckpointArgs<H> {
@@ -158,8 +138,6 @@ export function loadCheckpoint<H>(dir: string): Checkpoint<H> {
   if (!fs.existsSync(metaFile)) throw new Error(`${dir} is not a checkpoint folder (no state.json)`);
   const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as CheckpointMeta<H>;
   if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${dir}: unknown checkpoint format ${meta.format}`);
-  const model = readSafetensors(path.join(dir, 'model.safetensors'));
-  const weights = new Map([...model.tensors].map(([n, t]) => [n, { shape: t.shape, values: toFloat32(t) }]));
   const state = readSafetensors(path.join(dir, 'state.safetensors'));
   const slots: OptimizerState['slots'] = {};
   const ema: Record<string, Float32Array> = {};
@@ -171,12 +149,12 @@ export function loadCheckpoint<H>(dir: string): Checkpoint<H> {
     else (slots[slot] ??= {})[n] = toFloat32(t);
   }
   const optimizer: OptimizerState = { kind: meta.optimizer.kind, step: meta.optimizer.step, hyper: meta.optimizer.hyper, slots };
-  return { dir, meta, weights, optimizer, ema: meta.hasEma ? ema : undefined };
+  return { dir, meta, weightsFile: path.join(dir, 'model.safetensors'), optimizer, ema: meta.hasEma ? ema : undefined };
 }
 
 /** Puts a loaded checkpoint's weights, optimizer and EMA state back into live objects. */
 export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer: Optimizer, ema?: ModelEma): void {
-  assignWeights(model, ck.weights, ck.dir);
+  loadWeights(model, ck.weightsFile);
   optimizer.loadState(ck.optimizer);
   if (ema) {
     if (!ck.ema) throw new Error(`${ck.dir} has no EMA weights but this run uses EMA`);
@@ -196,15 +174,10 @@ export function writeFileAtomic(file: string, text: string): void {
 export function loadCheckpointWeights(model: Module, dir: string, opts: { ema?: boolean } = {}): CheckpointMeta {
   const ck = loadCheckpoint(dir);
   if (!opts.ema) {
-    assignWeights(model, ck.weights, dir);
+    loadWeights(model, ck.weightsFile);
     return ck.meta;
   }
   if (!ck.ema) throw new Error(`${dir} holds no EMA weights (the run did not use modelEma)`);
-  const ema = new Map([...ck.weights].map(([n, w]) => {
-    const values = ck.ema![n];
-    if (!values) throw new Error(`${dir}: EMA state lacks ${n}`);
-    return [n, { shape: w.shape, values }];
-  }));
-  assignWeights(model, ema, `${dir} (EMA)`);
+  assignFlat(model, ck.ema, `${dir} (EMA)`);
   return ck.meta;
 }

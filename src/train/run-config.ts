@@ -80,7 +80,7 @@ export function buildModel(config: TrainConfig, numClasses: number): Classifier 
   const opts = { numClasses, ...m.options };
   const model = withSeed([seed, 'init'], (): Classifier => (m.arch ? new ConvNeXt({ ...m.arch, ...opts }) : createModel(m.name!, opts)));
   if (m.weights) {
-    loadWeights(model, m.weights, { skip: m.newHead ? (n) => n.startsWith('head.') : undefined });
+    loadWeights(model, m.weights, { newHead: m.newHead });
   }
   return model;
 }
@@ -136,8 +136,10 @@ export async function runFromConfig(configOrFile: string | TrainConfig, o: RunOp
   const res = await fit({
     model, train, val, recipe, runDir: outDir, resume: o.resume, log, progress: o.progress,
     signal: o.signal, onEpoch: o.onEpoch,
-    config: { ...config, recipe, resolvedAugment: aug, classes: data.classes },
+    // The resolved config re-runs as is: `convnext train --config <run>/config.json`.
+    config: { ...config, augment: { ...aug, cropPadding: config.augment?.cropPadding }, recipe },
   });
+  new RunDir(outDir).writeJson('classes.json', data.classes);
   let evaluation: EvalResult | undefined;
   let emaEvaluation: EvalResult | undefined;
   if (val && !res.interrupted) {

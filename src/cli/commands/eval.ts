@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { augmentConfig, type AugmentConfig } from '../../augment/config';
+import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
 import { DataLoader } from '../../data/loader';
@@ -87,12 +87,14 @@ export function registerEvalCommand(program: Command): void {
     .option('--no-progress', 'no progress bars')
     .action(async (f: EvalFlags) => {
       if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
-      let config: (TrainConfig & { resolvedAugment?: AugmentConfig; classes?: string[] }) | undefined;
+      let config: TrainConfig | undefined;
+      let runClasses: string[] | undefined;
       if (f.run) {
         const file = path.join(f.run, 'config.json');
         if (!fs.existsSync(file)) throw new Error(`${f.run} is not a run folder (no config.json)`);
-        config = JSON.parse(fs.readFileSync(file, 'utf8'));
-        checkConfig(config, file);
+        config = checkConfig(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+        const classesFile = path.join(f.run, 'classes.json');
+        if (fs.existsSync(classesFile)) runClasses = JSON.parse(fs.readFileSync(classesFile, 'utf8'));
       } else if (!f.model) {
         throw new Error('--weights needs --model NAME');
       }
@@ -110,11 +112,12 @@ export function registerEvalCommand(program: Command): void {
         ds = takePerClass(ds, Number(f.perClass));
       }
       const classes = ds.classes;
-      if (config?.classes && config.classes.join() !== classes.join()) {
-        throw new Error(`the data's classes (${classes.join(', ')}) differ from the run's (${config.classes.join(', ')})`);
+      if (runClasses && runClasses.join() !== classes.join()) {
+        throw new Error(`the data's classes (${classes.join(', ')}) differ from the run's (${runClasses.join(', ')})`);
       }
+      const { cropPadding: _pad, ...runAugment } = config?.augment ?? {};
       const aug = augmentConfig({
-        ...(config?.resolvedAugment ?? {}),
+        ...runAugment,
         ...(f.inputSize ? { inputSize: Number(f.inputSize) } : {}),
         ...(f.cropPct ? { cropPct: Number(f.cropPct) } : {}),
       });

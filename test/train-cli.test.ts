@@ -1,0 +1,88 @@
+import { strict as assert } from 'assert';
+import { Command } from 'commander';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { registerEvalCommand } from '../src/cli/commands/eval';
+import { registerTrainCommand } from '../src/cli/commands/train';
+import { encodeImage } from '../src/data/decode';
+import { SyntheticDataset } from './fixtures/train/tiny';
+
+/** Writes a synthetic dataset as PNG files: root/<split>/<class>/<i>.png. */
+async function writeFolder(root: string, split: string, n: number, seed: number): Promise<void> {
+  const ds = new SyntheticDataset(n, seed);
+  for (let i = 0; i < n; i++) {
+    const s = await ds.get(i);
+    const dir = path.join(root, split, ds.classes[s.label]);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${String(i).padStart(3, '0')}.png`), await encodeImage(s, 'png'));
+  }
+}
+
+async function cli(args: string[]): Promise<string> {
+  const program = new Command().exitOverride();
+  registerTrainCommand(program);
+  registerEvalCommand(program);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.join(' '));
+  try {
+    await program.parseAsync(['node', 'convnext', ...args]);
+  } finally {
+    console.log = log;
+  }
+  return lines.join('\n');
+}
+
+describe('CLI train / eval (tiny synthetic image folders)', function () {
+  this.timeout(120_000);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cnx-cli-'));
+  const configFile = path.join(root, 'tiny.yaml');
+  const runDir = path.join(root, 'run');
+
+  before(async () => {
+    await writeFolder(root, 'train', 36, 0);
+    await writeFolder(root, 'val', 12, 5);
+    fs.writeFileSync(configFile, [
+      'name: tiny',
+      'model:',
+      '  arch: { depths: [1, 1], dims: [8, 16], stemPatchSize: 2, kernelSize: 3 }',
+      'data:',
+      `  train: ${path.join(root, 'train')}`,
+      `  val: ${path.join(root, 'val')}`,
+      'augment: { inputSize: 16, cropPadding: 2, randAugment: "", reprob: 0, mixup: 0, cutmix: 0, smoothing: 0.1 }',
+      'recipe: { epochs: 5, batchSize: 12, lr: 0.01, warmupEpochs: 0, modelEma: true, emaDecay: 0.9, evalEma: true }',
+    ].join('\n'));
+  });
+
+  it('train: runs a YAML config with flag overrides into a run folder', async () => {
+    const out = await cli(['train', '--config', configFile, '--out', runDir, '--epochs', '3', '--set', 'recipe.minLr=0.0001', '--no-progress']);
+    assert.match(out, /final: top-1 \d+\.\d+%/);
+    const recipe = JSON.parse(fs.readFileSync(path.join(runDir, 'recipe.json'), 'utf8'));
+    assert.equal(recipe.epochs, 3);
+    assert.equal(recipe.minLr, 0.0001);
+    assert.equal(recipe.loss, 'label-smoothing');
+    const ev = JSON.parse(fs.readFileSync(path.join(runDir, 'eval.json'), 'utf8'));
+    assert.deepEqual(ev.classes, ['blue', 'green', 'red']);
+    assert.equal(ev.model.confusion.length, 3);
+    // A second train into the same folder without --resume is refused.
+    await assert.rejects(cli(['train', '--config', configFile, '--out', runDir, '--no-progress']), /--resume/);
+  });
+
+  it('eval --run: prints top-1 / top-5, per-class P/R/F1, the confusion matrix and writes JSON', async () => {
+    const out = await cli(['eval', '--run', runDir, '--data', root, '--split', 'val', '--ema', '--no-progress']);
+    assert.match(out, /top-1 \d+\.\d+%\s+top-5 100\.00%/);
+    assert.match(out, /class\s+precision\s+recall\s+f1\s+support/);
+    assert.match(out, /confusion matrix/);
+    const saved = JSON.parse(fs.readFileSync(path.join(runDir, 'eval-val-ema.json'), 'utf8'));
+    assert.equal(saved.model.count, 12);
+    assert.match(saved.source, /EMA/);
+  });
+
+  it('eval refuses ambiguous or missing inputs clearly', async () => {
+    await assert.rejects(cli(['eval', '--no-progress']), /exactly one of --run DIR or --weights FILE/);
+    await assert.rejects(cli(['eval', '--weights', 'x.safetensors', '--no-progress']), /--model/);
+    await assert.rejects(cli(['eval', '--run', runDir, '--data', path.join(root, 'nope'), '--no-progress']), /not found/);
+  });
+});

@@ -1,0 +1,167 @@
+import { strict as assert } from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { tf } from '../src/backend';
+import { Module, type FeatureShape } from '../src/convnext/module';
+import { fit, NonFiniteLossError, type Classifier } from '../src/train/trainer';
+import { flatWeights, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
+
+const tmp = (name: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `cnx-${name}-`));
+const quiet = { progress: false, log: () => undefined };
+
+/** Bitwise equality of two weight vectors, reported as the largest difference. */
+function assertSameWeights(a: Float32Array, b: Float32Array): void {
+  assert.equal(a.length, b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  assert.equal(worst, 0, `weights differ by up to ${worst}`);
+}
+
+describe('fit (tiny synthetic task)', function () {
+  this.timeout(120_000);
+
+  it('learns the task and records the run: config, environment, metrics CSV/JSON, checkpoints, TensorBoard', async () => {
+    const dir = tmp('fit');
+    const { train, val } = tinyLoaders();
+    const model = tinyModel(0);
+    const res = await fit({ model, train, val, recipe: { ...TINY_RECIPE, epochs: 4 }, runDir: dir, config: { hello: 1 }, ...quiet });
+    assert.equal(res.history.length, 4);
+    assert.ok(res.final.valTop1! > 0.9, `val top-1 ${res.final.valTop1}`);
+    assert.ok(res.history[3].trainLoss < res.history[0].trainLoss);
+    for (const f of ['config.json', 'recipe.json', 'environment.json', 'metrics.csv', 'metrics.json', 'summary.json', 'log.txt',
+      'checkpoints/best/model.safetensors', 'checkpoints/best/state.safetensors', 'checkpoints/last/state.json']) {
+      assert.ok(fs.existsSync(path.join(dir, f)), f);
+    }
+    const csv = fs.readFileSync(path.join(dir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(csv.length, 5);
+    assert.ok(csv[0].startsWith('epoch,step,lr,trainLoss'));
+    const env = JSON.parse(fs.readFileSync(path.join(dir, 'environment.json'), 'utf8'));
+    assert.ok(env.backend.name && env.backend.versions['tfjs-core']);
+    assert.ok(fs.readdirSync(path.join(dir, 'events')).some((f) => f.startsWith('events.out.tfevents')));
+    // 48 images, micro-batches of 8, 2 per update: 3 updates per epoch.
+    assert.equal(res.final.step, 12);
+    res.ema?.dispose();
+    model.dispose();
+  });
+
+  it('keeps the tensor count flat across epochs', async () => {
+    const { train, val } = tinyLoaders();
+    const model = tinyModel(0);
+    const counts: number[] = [];
+    const res = await fit({ model, train, val, recipe: TINY_RECIPE, ...quiet, onEpoch: () => { counts.push(tf.memory().numTensors); } });
+    assert.equal(counts.length, 3);
+    assert.equal(counts[2], counts[1], `tensors after each epoch: ${counts}`);
+    assert.equal(counts[1], counts[0], `tensors after each epoch: ${counts}`);
+    res.ema?.dispose();
+    model.dispose();
+  });
+
+  it('stops on a non-finite loss with a message naming the epoch and batch', async () => {
+    class NaNAfter extends Module implements Classifier {
+      calls = 0;
+      constructor(readonly inner: Classifier, readonly after: number) {
+        super();
+        this.registerModule('inner', inner);
+      }
+      forward(x: tf.Tensor4D): tf.Tensor2D {
+        this.calls++;
+        return tf.tidy(() => {
+          const y = this.inner.forward(x);
+          return this.calls > this.after ? tf.mul(y, NaN) : y;
+        });
+      }
+      profile(s: FeatureShape): FeatureShape {
+        return s;
+      }
+    }
+    const { train } = tinyLoaders();
+    const model = new NaNAfter(tinyModel(0), 8);
+    await assert.rejects(
+      fit({ model, train, recipe: { ...TINY_RECIPE, modelEma: false, evalEma: false }, ...quiet }),
+      (e: unknown) => e instanceof NonFiniteLossError && /loss is NaN at epoch 1, batch 2 \(update 4\)/.test(e.message),
+    );
+    model.dispose();
+  });
+
+  it('resuming an interrupted run (abort signal mid-epoch) reaches the same weights bitwise', async () => {
+    const ref = tinyModel(0);
+    const { train: t1, val: v1 } = tinyLoaders();
+    const a = await fit({ model: ref, train: t1, val: v1, recipe: TINY_RECIPE, ...quiet });
+
+    const dir = tmp('abort');
+    const ctl = new AbortController();
+    const first = tinyModel(0);
+    const { train: t2, val: v2 } = tinyLoaders();
+    let batches = 0;
+    const counting = {
+      numBatches: t2.numBatches,
+      numClasses: t2.numClasses,
+      setEpoch: (e: number, b?: number) => t2.setEpoch(e, b),
+      async *[Symbol.asyncIterator]() {
+        for await (const batch of t2) {
+          if (++batches === 8) ctl.abort(); // epoch 1, after its first update
+          yield batch;
+        }
+      },
+    };
+    const b1 = await fit({ model: first, train: counting, val: v2, recipe: TINY_RECIPE, runDir: dir, signal: ctl.signal, ...quiet });
+    assert.equal(b1.interrupted, true);
+    b1.ema?.dispose();
+    first.dispose();
+
+    const second = tinyModel(42); // different initialisation: everything must come from the checkpoint
+    const { train: t3, val: v3 } = tinyLoaders();
+    const b2 = await fit({ model: second, train: t3, val: v3, recipe: TINY_RECIPE, runDir: dir, resume: true, ...quiet });
+    assertSameWeights(flatWeights(second), flatWeights(ref));
+    for (const [n, v] of Object.entries(a.ema!.state())) assertSameWeights(b2.ema!.state()[n], v);
+    assert.deepEqual(b2.history.map((h) => h.valTop1), a.history.map((h) => h.valTop1));
+    assert.deepEqual(b2.history.map((h) => h.trainLoss), a.history.map((h) => h.trainLoss));
+    const rows = JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
+    assert.equal(rows.length, 3);
+    for (const r of [a, b2]) r.ema?.dispose();
+    ref.dispose();
+    second.dispose();
+  });
+
+  it('resuming a killed child process (SIGKILL after epoch 0) reaches the same weights bitwise', async () => {
+    const ref = tinyModel(7);
+    const { train, val } = tinyLoaders();
+    const a = await fit({ model: ref, train, val, recipe: TINY_RECIPE, ...quiet });
+    a.ema?.dispose();
+
+    const dir = tmp('kill');
+    const child = spawn(process.execPath, ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/train/tiny.ts'), dir], {
+      cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('EPOCH 0')) child.kill('SIGKILL');
+      });
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited ${code} before the kill`))));
+    });
+    const saved = JSON.parse(fs.readFileSync(path.join(dir, 'checkpoints/last/state.json'), 'utf8'));
+    assert.ok(saved.position.epoch < 3, 'the child was killed before finishing');
+
+    const resumed = tinyModel(123);
+    const { train: t2, val: v2 } = tinyLoaders();
+    const b = await fit({ model: resumed, train: t2, val: v2, recipe: TINY_RECIPE, runDir: dir, resume: true, ...quiet });
+    assertSameWeights(flatWeights(resumed), flatWeights(ref));
+    assert.equal(b.history.length, 3);
+    b.ema?.dispose();
+    ref.dispose();
+    resumed.dispose();
+  });
+
+  it('refuses to resume with a different recipe', async () => {
+    const dir = tmp('recipe');
+    const { train } = tinyLoaders();
+    const m = tinyModel(0);
+    const r = await fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1 }, runDir: dir, ...quiet });
+    r.ema?.dispose();
+    await assert.rejects(fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1, lr: 1 }, runDir: dir, resume: true, ...quiet }), /recipe differs/);
+    m.dispose();
+  });
+});
