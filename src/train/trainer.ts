@@ -27,6 +27,8 @@ import { withSeed } from './seed';
 /** Anything trainable here: a Module mapping an NHWC batch to logits. */
 export interface Classifier extends Module {
   forward(x: tf.Tensor4D): tf.Tensor2D;
+  /** Called at the start of every epoch (0-based; resumed epochs too): e.g. dynamic-conv temperature annealing. */
+  onEpochStart?(epoch: number): void;
 }
 
 /** What the trainer iterates: the DataLoader, or anything shaped like it. */
@@ -293,6 +295,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       const epochBatches = updatesPerEpoch * accum;
       train.setEpoch(epoch, startBatch);
       model.train();
+      model.onEpochStart?.(epoch);
       const bar = new Progress({ label: `epoch ${epoch + 1}/${r.epochs}`, total: epochBatches, enabled: o.progress, log: say });
       let b = startBatch;
       let lr = scheduleAt(lrSched, pos.step);
