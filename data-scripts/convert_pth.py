@@ -12,6 +12,7 @@ import argparse
 import os
 import re
 import sys
+import zipfile
 
 import torch
 from safetensors.torch import save_file
@@ -65,7 +66,8 @@ def load(path, unsafe):
             raise SystemExit(f'error: {path} holds a {unsupported.group(1)} besides tensors; if you trust the file, '
                              'rerun with --unsafe to unpickle it fully')
         if not unsupported:
-            raise SystemExit(f'error: cannot read {path} as a PyTorch checkpoint: {msg.splitlines()[0][:200]}')
+            why = msg.splitlines()[0][:200] if zipfile.is_zipfile(path) else 'not a torch.save archive'
+            raise SystemExit(f'error: cannot read {path} as a PyTorch checkpoint: {why}')
     return torch.load(path, map_location='cpu', weights_only=False)
 
 

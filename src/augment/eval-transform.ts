@@ -1,0 +1,57 @@
+/**
+ * The evaluation transform of the official ConvNeXt code and timm (`transforms_imagenet_eval`):
+ *   center: resize the shorter side to floor(size / cropPct) (bicubic), centre crop size x size
+ *   squash: resize both sides to floor(size / cropPct) (bicubic), centre crop (the official 384 eval, cropPct 1)
+ * then x / 255, minus mean, over std. Resampling follows PIL (resample.ts), so pixels match torchvision's
+ * PIL pipeline to rounding; an image already at the target size passes through untouched.
+ */
+import { tf } from '../backend';
+import { RgbImage, decodeImageFile } from '../data/decode';
+import { IMAGENET_NORM, Normalization } from '../data/loader';
+import { centerCrop, resizeBox } from './resample';
+import { resizeCenterCrop } from './transforms';
+
+export type CropMode = 'center' | 'squash';
+
+export interface EvalTransformOptions {
+  /** Square model input size. */
+  size: number;
+  /** Fraction of the resized image kept by the centre crop (0.875 = 224 of 256). */
+  cropPct?: number;
+  cropMode?: CropMode;
+  normalize?: Normalization;
+}
+
+/** The geometric part: resize and centre crop to size x size, still Uint8 RGB. */
+export function evalGeometry(img: RgbImage, opts: EvalTransformOptions): RgbImage {
+  const cropPct = opts.cropPct ?? 0.875;
+  if (!Number.isInteger(opts.size) || opts.size < 1) throw new Error(`size must be a positive integer, got ${opts.size}`);
+  if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`cropPct must be in (0, 1], got ${cropPct}`);
+  if ((opts.cropMode ?? 'center') === 'center') return resizeCenterCrop(img, opts.size, cropPct);
+  const s = Math.floor(opts.size / cropPct);
+  const resized = img.height === s && img.width === s ? img : resizeBox(img, s, s, 'bicubic');
+  return centerCrop(resized, opts.size);
+}
+
+/** Uint8 HWC → float32 HWC, (x / 255 - mean) / std per channel, in torchvision's order of operations. */
+export function normalizeImage(img: RgbImage, norm: Normalization = IMAGENET_NORM): Float32Array {
+  const out = new Float32Array(img.height * img.width * 3);
+  for (let p = 0; p < out.length; p += 3) {
+    for (let c = 0; c < 3; c++) out[p + c] = (Math.fround(img.image[p + c] / 255) - norm.mean[c]) / norm.std[c];
+  }
+  return out;
+}
+
+/** Decode, resize, crop and normalise one image file: float32 HWC of size x size x 3. */
+export async function loadEvalImage(file: string, opts: EvalTransformOptions): Promise<Float32Array> {
+  return normalizeImage(evalGeometry(await decodeImageFile(file), opts), opts.normalize);
+}
+
+/** A batch of image files as an NHWC tensor ready for the model. */
+export async function loadEvalBatch(files: string[], opts: EvalTransformOptions): Promise<tf.Tensor4D> {
+  const images = await Promise.all(files.map((f) => loadEvalImage(f, opts)));
+  const n = opts.size * opts.size * 3;
+  const data = new Float32Array(files.length * n);
+  images.forEach((img, i) => data.set(img, i * n));
+  return tf.tensor4d(data, [files.length, opts.size, opts.size, 3]);
+}
