@@ -83,14 +83,18 @@ export function applyMix(batch: HostBatch, draw: MixDraw): void {
   if (draw.lam === 1 && !draw.cutmix) return;
   if (draw.cutmix) {
     const [yl, yh, xl, xh] = draw.box!;
-    // x[b, box] = x[B-1-b, box]: read from a copy so pairs swap their boxes instead of chaining.
-    const src = x.slice();
-    for (let b = 0; b < B; b++) {
-      const o = b * img;
-      const s = (B - 1 - b) * img;
+    // x[b, box] = x[B-1-b, box] for all b at once: the pair (b, B-1-b) swaps its boxes.
+    const len = (xh - xl) * C;
+    for (let b = 0; b < B >> 1; b++) {
+      const o1 = b * img;
+      const o2 = (B - 1 - b) * img;
       for (let y = yl; y < yh; y++) {
         const r = (y * W + xl) * C;
-        x.set(src.subarray(s + r, s + r + (xh - xl) * C), o + r);
+        for (let i = r; i < r + len; i++) {
+          const t = x[o1 + i];
+          x[o1 + i] = x[o2 + i];
+          x[o2 + i] = t;
+        }
       }
     }
     return;

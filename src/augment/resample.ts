@@ -127,16 +127,20 @@ export function resizeBox(
   }
   const out = new Uint8Array(outHeight * outWidth * 3);
   const rowLen = outWidth * 3;
+  // Vertical pass row by row: accumulate whole source rows, so memory is read sequentially.
+  const acc = new Float32Array(rowLen);
   for (let j = 0; j < outHeight; j++) {
     const s = wy.start[j] - rowLo;
     const n = wy.count[j];
     const wOff = j * wy.maxTaps;
-    const o = j * rowLen;
-    for (let c = 0; c < rowLen; c++) {
-      let v = 0;
-      for (let k = 0; k < n; k++) v += wy.w[wOff + k] * tmp[(s + k) * rowLen + c];
-      out[o + c] = clampByte(v);
+    acc.fill(0);
+    for (let k = 0; k < n; k++) {
+      const wk = wy.w[wOff + k];
+      const r = (s + k) * rowLen;
+      for (let c = 0; c < rowLen; c++) acc[c] += wk * tmp[r + c];
     }
+    const o = j * rowLen;
+    for (let c = 0; c < rowLen; c++) out[o + c] = clampByte(acc[c]);
   }
   return { image: out, height: outHeight, width: outWidth, channels: 3 };
 }

@@ -8,3 +8,4 @@ export * from './cache';
 export * from './loader';
 export * from './prepare';
 export * from './datasets';
+export * from './measure';

@@ -173,16 +173,16 @@ export function collate(samples: Sample[], indices: Int32Array, numClasses: numb
     }
   }
   // x = (u8 / 255 - mean) / std as one multiply-add per value.
-  const scale = norm.std.map((s) => 1 / (255 * s));
-  const bias = norm.mean.map((m, c) => -m / norm.std[c]);
+  const [s0, s1, s2] = norm.std.map((s) => 1 / (255 * s));
+  const [b0, b1, b2] = norm.mean.map((m, c) => -m / norm.std[c]);
   const x = new Float32Array(B * hw * 3);
   for (let b = 0; b < B; b++) {
     const img = samples[b].image;
     const off = b * hw * 3;
     for (let p = 0; p < hw * 3; p += 3) {
-      x[off + p] = img[p] * scale[0] + bias[0];
-      x[off + p + 1] = img[p + 1] * scale[1] + bias[1];
-      x[off + p + 2] = img[p + 2] * scale[2] + bias[2];
+      x[off + p] = img[p] * s0 + b0;
+      x[off + p + 1] = img[p + 1] * s1 + b1;
+      x[off + p + 2] = img[p + 2] * s2 + b2;
     }
   }
   if (numClasses > 0) {

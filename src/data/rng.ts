@@ -27,18 +27,24 @@ export function deriveSeed(...parts: number[]): number {
   return h;
 }
 
+export interface RngState {
+  words: [number, number, number, number];
+  spare: number | null;
+}
+
 /** Streams tagging which part of the pipeline a derived generator belongs to. */
 export const Stream = { shuffle: 1, sample: 2, batch: 3 } as const;
 
 /**
- * A small, fast generator (sfc32) with the distributions the augmentations need. Its whole state is
- * four 32-bit words, exposed by `state()` / `Rng.fromState()`.
+ * A small, fast generator (sfc32) with the distributions the augmentations need. Its whole state (four
+ * 32-bit words and Box–Muller's spare normal) is exposed by `state()` / `Rng.fromState()`.
  */
 export class Rng {
   private a: number;
   private b: number;
   private c: number;
   private d: number;
+  private spare: number | null = null;
 
   constructor(seed: number) {
     this.a = mix32(seed ^ 0x243f6a88);
@@ -49,14 +55,15 @@ export class Rng {
     for (let i = 0; i < 12; i++) this.nextU32();
   }
 
-  static fromState(s: readonly [number, number, number, number]): Rng {
+  static fromState(s: RngState): Rng {
     const r = new Rng(0);
-    [r.a, r.b, r.c, r.d] = s;
+    [r.a, r.b, r.c, r.d] = s.words;
+    r.spare = s.spare;
     return r;
   }
 
-  state(): [number, number, number, number] {
-    return [this.a, this.b, this.c, this.d];
+  state(): RngState {
+    return { words: [this.a, this.b, this.c, this.d], spare: this.spare };
   }
 
   nextU32(): number {
@@ -90,12 +97,19 @@ export class Rng {
     return this.random() < p;
   }
 
-  /** Standard normal (Box–Muller). */
+  /** Standard normal (Box–Muller; each pair of uniforms gives two normals, the second kept for the next call). */
   normal(mean = 0, std = 1): number {
+    if (this.spare !== null) {
+      const z = this.spare;
+      this.spare = null;
+      return mean + std * z;
+    }
     let u = this.random();
     while (u === 0) u = this.random();
     const v = this.random();
-    return mean + std * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return mean + std * r * Math.cos(2 * Math.PI * v);
   }
 
   /** Gamma(shape, 1) by Marsaglia–Tsang, with the shape < 1 boost. */
