@@ -1,0 +1,123 @@
+/**
+ * `convnext predict`: classify image files with a model and a safetensors weights file, preprocessing
+ * as the official evaluation (resize the shorter side to size / crop_pct, bicubic; centre crop; ImageNet
+ * mean / std).
+ */
+import * as fs from 'fs';
+import type { Command } from 'commander';
+import { tf } from '../../backend';
+import { CropMode, loadEvalBatch } from '../../augment/eval-transform';
+import { StateDict, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
+import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
+import { action, fraction, positiveInt } from '../errors';
+import { buildModel, checkInputSize, modelEntry } from '../model';
+
+interface PredictOptions {
+  model: string;
+  weights: string;
+  classes?: number;
+  labels?: string;
+  size?: number;
+  cropPct: number;
+  cropMode: CropMode;
+  topk: number;
+  batchSize: number;
+  json?: boolean;
+}
+
+export interface Prediction {
+  image: string;
+  logits: number[];
+  topk: Array<{ index: number; label: string; prob: number; logit: number }>;
+}
+
+/** The classifier's output count in a state dict (official, timm or torchvision names), if it has one. */
+export function headClasses(sd: StateDict): number | undefined {
+  const { stateDict } = stripPrefixes(sd);
+  for (const key of ['head.weight', 'head.fc.weight', 'fc.weight']) {
+    const t = stateDict.get(key);
+    if (t && t.shape.length === 2) return t.shape[0];
+  }
+  return undefined;
+}
+
+function softmax(logits: number[]): number[] {
+  const max = Math.max(...logits);
+  const e = logits.map((l) => Math.exp(l - max));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / sum);
+}
+
+function readLabels(file: string, classes: number): string[] {
+  const labels = fs.readFileSync(file, 'utf-8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  if (labels.length !== classes) throw new Error(`--labels ${file} has ${labels.length} names, the model has ${classes} classes`);
+  return labels;
+}
+
+async function runPredict(images: string[], opts: PredictOptions): Promise<void> {
+  const entry = modelEntry(opts.model);
+  const size = opts.size ?? entry.defaultSize;
+  for (const img of images) if (!fs.existsSync(img)) throw new Error(`image not found: ${img}`);
+  const { stateDict } = readStateDict(opts.weights);
+  const classes = opts.classes ?? headClasses(stateDict) ?? 1000;
+  const labels = opts.labels ? readLabels(opts.labels, classes)
+    : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : undefined;
+  // Weights overwrite every parameter (strict load), so skip the random initialisation.
+  const model = buildModel(opts.model, { numClasses: classes, shapesOnly: true });
+  try {
+    checkInputSize(model, size);
+    loadStateDict(model, stateDict, { source: opts.weights });
+    model.eval();
+    const predictions: Prediction[] = [];
+    for (let i = 0; i < images.length; i += opts.batchSize) {
+      const files = images.slice(i, i + opts.batchSize);
+      const x = await loadEvalBatch(files, { size, cropPct: opts.cropPct, cropMode: opts.cropMode });
+      const logits = tf.tidy(() => model.forward(x)).arraySync() as number[][];
+      x.dispose();
+      files.forEach((image, b) => {
+        const probs = softmax(logits[b]);
+        const order = probs.map((p, k) => k).sort((a, c) => probs[c] - probs[a]).slice(0, opts.topk);
+        predictions.push({
+          image,
+          logits: logits[b],
+          topk: order.map((k) => ({ index: k, label: labels?.[k] ?? String(k), prob: probs[k], logit: logits[b][k] })),
+        });
+      });
+    }
+    if (opts.json) {
+      console.log(JSON.stringify({
+        model: opts.model, weights: opts.weights, size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes, predictions,
+      }));
+      return;
+    }
+    for (const p of predictions) {
+      console.log(p.image);
+      p.topk.forEach((t, r) => console.log(`  ${r + 1}. ${(100 * t.prob).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`));
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('predict')
+    .description('classify images with a model and a .safetensors weights file (official or timm keys)')
+    .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
+    .requiredOption('-m, --model <name>', 'model name (see convnext info --list)')
+    .requiredOption('-w, --weights <file>', '.safetensors weights (convert .pth with data-scripts/convert_pth.py)')
+    .option('-c, --classes <n>', 'classes of the head (default: read from the weights)', positiveInt)
+    .option('--labels <file>', 'class names, one per line (default: ImageNet-1k names for 1000 classes)')
+    .option('-s, --size <pixels>', 'input resolution, a multiple of 32 (default: the model\'s, 224)', positiveInt)
+    .option('--crop-pct <f>', 'centre crop fraction: resize the shorter side to size / crop-pct', fraction, 0.875)
+    .option('--crop-mode <mode>', 'center (keep aspect) or squash (resize both sides; official 384 eval)', 'center')
+    .option('-k, --topk <n>', 'classes to show per image', positiveInt, 5)
+    .option('--batch-size <n>', 'images per forward pass', positiveInt, 8)
+    .option('--json', 'print JSON with the raw logits and the top-k')
+    .action(action(async (images: string[], opts: PredictOptions) => {
+      if (opts.cropMode !== 'center' && opts.cropMode !== 'squash') {
+        throw new Error(`--crop-mode must be center or squash, got "${opts.cropMode}"`);
+      }
+      await runPredict(images, opts);
+    }));
+}
