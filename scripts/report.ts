@@ -14,12 +14,13 @@ const program = new Command()
   .description('Execute the notebooks and export them as an HTML report')
   .option('--only <prefixes...>', 'only notebooks whose names start with these, e.g. --only 01 02')
   .option('--mode <mode>', 'smoke | quick | full (default: $CONVNEXT_MODE, else quick)')
+  .option('--notebooks <dir>', 'notebook folder', 'notebooks')
   .option('--out <dir>', 'output folder', 'reports')
   .option('--timeout <seconds>', 'limit for each whole notebook (default by mode: 600 / 7200 / 172800)')
   .option('--jobs <n>', 'notebooks executed at once (timings inside notebooks suffer when > 1)', '1')
   .parse();
 
-interface Opts { only?: string[]; mode?: string; out: string; timeout?: string; jobs: string }
+interface Opts { only?: string[]; mode?: string; notebooks: string; out: string; timeout?: string; jobs: string }
 
 function progressPrinter(bars: boolean): (e: RunEvent) => void {
   // A bar per notebook on a terminal; plain lines in logs, CI and parallel runs.
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${opts.jobs} is not a positive integer`);
   console.log(`Executing notebooks in ${mode} mode`);
   const summary = await runReport({
-    mode, only: opts.only, outDir: path.resolve(opts.out), timeoutS, jobs,
+    mode, only: opts.only, notebooksDir: path.resolve(opts.notebooks), outDir: path.resolve(opts.out), timeoutS, jobs,
     onEvent: progressPrinter(process.stdout.isTTY === true && jobs === 1),
   });
   const failed = summary.notebooks.filter((r) => r.status !== 'ok');
