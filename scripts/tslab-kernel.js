@@ -40,6 +40,19 @@ converter.createConverter = (...args) => {
   return conv;
 };
 
+// 4. Like ipykernel, exit when the process that started the kernel is gone (a killed `npm run report`
+//    or JupyterLab), instead of lingering with the model in memory.
+const parentPid = Number(process.env.JPY_PARENT_PID);
+if (parentPid > 1) {
+  setInterval(() => {
+    try {
+      process.kill(parentPid, 0);
+    } catch {
+      process.exit(0);
+    }
+  }, 3000).unref();
+}
+
 require(path.join(tslabDir, 'dist', 'main.js')).startKernel({
   configPath,
   enableFindLocal: false,
