@@ -20,19 +20,27 @@ async function writeFolder(root: string, split: string, n: number, seed: number)
   }
 }
 
-async function cli(args: string[]): Promise<string> {
+/** Runs the CLI in-process; returns stdout lines, the one-line stderr error and the exit code. */
+async function cli(args: string[]): Promise<{ out: string; err: string; code: number }> {
   const program = new Command().exitOverride();
   registerTrainCommand(program);
   registerEvalCommand(program);
   const lines: string[] = [];
+  const errs: string[] = [];
   const log = console.log;
+  const write = process.stderr.write.bind(process.stderr);
   console.log = (...a: unknown[]) => lines.push(a.join(' '));
+  process.stderr.write = ((chunk: string) => errs.push(String(chunk)) > 0) as typeof process.stderr.write;
+  process.exitCode = 0;
   try {
     await program.parseAsync(['node', 'convnext', ...args]);
   } finally {
     console.log = log;
+    process.stderr.write = write;
   }
-  return lines.join('\n');
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { out: lines.join('\n'), err: errs.join(''), code };
 }
 
 describe('CLI train / eval (tiny synthetic image folders)', function () {
@@ -57,7 +65,8 @@ describe('CLI train / eval (tiny synthetic image folders)', function () {
   });
 
   it('train: runs a YAML config with flag overrides into a run folder', async () => {
-    const out = await cli(['train', '--config', configFile, '--out', runDir, '--epochs', '3', '--set', 'recipe.minLr=0.0001', '--no-progress']);
+    const { out, code } = await cli(['train', '--config', configFile, '--out', runDir, '--epochs', '3', '--set', 'recipe.minLr=0.0001', '--no-progress']);
+    assert.equal(code, 0);
     assert.match(out, /final: top-1 \d+\.\d+%/);
     const recipe = JSON.parse(fs.readFileSync(path.join(runDir, 'recipe.json'), 'utf8'));
     assert.equal(recipe.epochs, 3);
@@ -67,11 +76,14 @@ describe('CLI train / eval (tiny synthetic image folders)', function () {
     assert.deepEqual(ev.classes, ['blue', 'green', 'red']);
     assert.equal(ev.model.confusion.length, 3);
     // A second train into the same folder without --resume is refused.
-    await assert.rejects(cli(['train', '--config', configFile, '--out', runDir, '--no-progress']), /--resume/);
+    const again = await cli(['train', '--config', configFile, '--out', runDir, '--no-progress']);
+    assert.equal(again.code, 1);
+    assert.match(again.err, /^convnext: error: .*--resume/);
   });
 
   it('eval --run: prints top-1 / top-5, per-class P/R/F1, the confusion matrix and writes JSON', async () => {
-    const out = await cli(['eval', '--run', runDir, '--data', root, '--split', 'val', '--ema', '--no-progress']);
+    const { out, code } = await cli(['eval', '--run', runDir, '--data', root, '--split', 'val', '--ema', '--no-progress']);
+    assert.equal(code, 0);
     assert.match(out, /top-1 \d+\.\d+%\s+top-5 100\.00%/);
     assert.match(out, /class\s+precision\s+recall\s+f1\s+support/);
     assert.match(out, /confusion matrix/);
@@ -80,9 +92,17 @@ describe('CLI train / eval (tiny synthetic image folders)', function () {
     assert.match(saved.source, /EMA/);
   });
 
-  it('eval refuses ambiguous or missing inputs clearly', async () => {
-    await assert.rejects(cli(['eval', '--no-progress']), /exactly one of --run DIR or --weights FILE/);
-    await assert.rejects(cli(['eval', '--weights', 'x.safetensors', '--no-progress']), /--model/);
-    await assert.rejects(cli(['eval', '--run', runDir, '--data', path.join(root, 'nope'), '--no-progress']), /not found/);
+  it('eval refuses ambiguous or missing inputs with one-line errors', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['eval', '--no-progress'], /exactly one of --run DIR or --weights FILE/],
+      [['eval', '--weights', 'x.safetensors', '--no-progress'], /--model/],
+      [['eval', '--run', runDir, '--data', path.join(root, 'nope'), '--no-progress'], /not found/],
+      [['train', '--config', path.join(root, 'missing.yaml'), '--no-progress'], /config file not found/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.err, re);
+    }
   });
 });

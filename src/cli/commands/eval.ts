@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
+import { action } from '../errors';
 import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
@@ -85,7 +86,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--per-class <n>', 'first n images per class only')
     .option('--out <file>', 'write the results JSON here (default: <run>/eval-<split>.json with --run)')
     .option('--no-progress', 'no progress bars')
-    .action(async (f: EvalFlags) => {
+    .action(action(async (f: EvalFlags) => {
       if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
       let config: TrainConfig | undefined;
       let runClasses: string[] | undefined;
@@ -145,5 +146,8 @@ export function registerEvalCommand(program: Command): void {
         writeFileAtomic(out, `${JSON.stringify({ source, ...evalRecord(e, classes) }, jsonReplacer, 1)}\n`);
         console.log(`wrote ${out}`);
       }
-    });
+    }));
 }
+
+/** The `convnext` CLI's registration hook (src/cli/commands/index.ts). */
+export const register = registerEvalCommand;

@@ -5,5 +5,7 @@
 import type { Command } from 'commander';
 import * as info from './info';
 import * as predict from './predict';
+import * as train from './train';
+import * as evaluate from './eval';
 
-export const COMMANDS: Array<{ register(program: Command): void }> = [info, predict];
+export const COMMANDS: Array<{ register(program: Command): void }> = [info, predict, train, evaluate];

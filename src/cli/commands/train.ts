@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 
+import { action } from '../errors';
 import { loadConfigFile, parseValue, setPath, type TrainConfig } from '../../train/config';
 import { runFromConfig } from '../../train/run-config';
 
@@ -63,7 +64,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--set <key=value>', 'override any config key, e.g. --set recipe.modelEma=false (repeatable)',
       (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--no-progress', 'no progress bars')
-    .action(async (f: TrainFlags) => {
+    .action(action(async (f: TrainFlags) => {
       const config = applyTrainFlags(loadConfigFile(f.config), f);
       const ctl = new AbortController();
       const onSigint = (): void => {
@@ -89,5 +90,8 @@ export function registerTrainCommand(program: Command): void {
       } finally {
         process.off('SIGINT', onSigint);
       }
-    });
+    }));
 }
+
+/** The `convnext` CLI's registration hook (src/cli/commands/index.ts). */
+export const register = registerTrainCommand;

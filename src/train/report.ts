@@ -1,0 +1,165 @@
+/**
+ * What notebook 03 shows about training, computed here so the notebook stays prose and short calls:
+ * the recipe beside the paper's, schedules as traces, curves and confusion matrices from run folders,
+ * augmentation views as an image grid, and the recipe ablation's configs.
+ */
+import { augmentConfig, PAPER_AUGMENT } from '../augment/config';
+import type { Dataset } from '../data/dataset';
+import { encodeImage } from '../data/decode';
+import { deriveSeed, Rng, Stream } from '../data/rng';
+import type { EvalFile, RunRecord } from './cached-run';
+import { setPath, type AugmentSettings, type TrainConfig } from './config';
+import { PAPER_RECIPE, type TrainRecipe } from './recipe';
+import { transforms } from './run-config';
+import { cosineSchedule } from './schedule';
+
+/** A chart trace (structurally the notebook's Plotly `Trace`). */
+export interface TraceData {
+  type?: string;
+  name?: string;
+  x?: number[] | string[];
+  y?: number[] | string[];
+  [key: string]: unknown;
+}
+
+/** Rows of "setting: paper | ours" for a recipe and augmentation. */
+export function recipeRows(recipe: TrainRecipe, augment: AugmentSettings): Array<{ setting: string; paper: string; ours: string }> {
+  const a = augmentConfig(augment);
+  const p = PAPER_AUGMENT;
+  const r = PAPER_RECIPE;
+  const onOff = (v: number, s: string) => (v > 0 ? s : 'off');
+  const rows: Array<[string, string, string]> = [
+    ['optimizer', `${r.optimizer}, betas ${r.betas}, eps ${r.eps}`, recipe.optimizer === 'adamw' ? `adamw, betas ${recipe.betas ?? [0.9, 0.999]}, eps ${recipe.eps ?? 1e-8}` : `sgd, momentum ${recipe.momentum ?? 0.9}, nesterov`],
+    ['peak learning rate', `${r.lr} (batch ${r.batchSize})`, `${recipe.lr} (batch ${recipe.batchSize})`],
+    ['weight decay', String(r.weightDecay), String(recipe.weightDecay)],
+    ['epochs', String(r.epochs), String(recipe.epochs)],
+    ['warmup', `${r.warmupEpochs} epochs, linear`, recipe.warmupSteps ? `${recipe.warmupSteps} updates, linear` : `${recipe.warmupEpochs} epochs, linear`],
+    ['schedule', `cosine to ${r.minLr}`, `cosine to ${recipe.minLr}`],
+    ['EMA', String(r.emaDecay), recipe.modelEma ? String(recipe.emaDecay) : 'off'],
+    ['label smoothing', String(p.smoothing), String(a.smoothing)],
+    ['crop', `RandomResizedCrop ${p.inputSize}, scale ${p.scale}`, augment.cropPadding ? `pad ${augment.cropPadding} + random crop ${a.inputSize}` : `RandomResizedCrop ${a.inputSize}, scale ${a.scale}`],
+    ['RandAugment', p.randAugment, a.randAugment || 'off'],
+    ['Mixup / CutMix', `${p.mixup} / ${p.cutmix}`, a.mixup > 0 || a.cutmix > 0 ? `${a.mixup} / ${a.cutmix}` : 'off'],
+    ['Random Erasing', String(p.reprob), onOff(a.reprob, String(a.reprob))],
+  ];
+  return rows.map(([setting, paper, ours]) => ({ setting, paper, ours }));
+}
+
+/** The learning rate of every update against training progress in epochs. */
+export function scheduleTrace(recipe: TrainRecipe, itersPerEpoch: number, name: string, points = 400): TraceData {
+  const s = cosineSchedule({
+    base: recipe.lr, final: recipe.minLr, epochs: recipe.epochs, itersPerEpoch,
+    warmupEpochs: recipe.warmupEpochs, warmupSteps: recipe.warmupSteps, startWarmupValue: recipe.startWarmupLr,
+  });
+  const stride = Math.max(1, Math.floor(s.length / points));
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < s.length; i += stride) {
+    x.push(i / itersPerEpoch);
+    y.push(s[i] / recipe.lr);
+  }
+  return { type: 'scatter', mode: 'lines', name, x, y };
+}
+
+/** Training loss and test top-1 per epoch of a run. */
+export function curveTraces(run: RunRecord, label = ''): TraceData[] {
+  const m = run.metrics;
+  const x = m.map((r) => r.epoch + 1);
+  const traces: TraceData[] = [
+    { type: 'scatter', mode: 'lines+markers', name: `${label}train loss`, x, y: m.map((r) => r.trainLoss), yaxis: 'y2' },
+  ];
+  const withVal = m.filter((r) => r.valTop1 !== undefined);
+  traces.push({ type: 'scatter', mode: 'lines+markers', name: `${label}test top-1 (%)`, x: withVal.map((r) => r.epoch + 1), y: withVal.map((r) => 100 * r.valTop1!) });
+  const withEma = m.filter((r) => r.emaTop1 !== undefined);
+  if (withEma.length > 0) {
+    traces.push({ type: 'scatter', mode: 'lines+markers', name: `${label}EMA top-1 (%)`, x: withEma.map((r) => r.epoch + 1), y: withEma.map((r) => 100 * r.emaTop1!) });
+  }
+  return traces;
+}
+
+/** A confusion-matrix heatmap trace (rows: true class, columns: predicted), as row percentages. */
+export function confusionTrace(ev: EvalFile): TraceData {
+  const z = ev.model.confusion.map((row) => {
+    const n = row.reduce((a, b) => a + b, 0);
+    return row.map((v) => (n > 0 ? (100 * v) / n : 0));
+  });
+  return {
+    type: 'heatmap', x: ev.classes, y: ev.classes, z, colorscale: 'Blues', reversescale: false,
+    text: ev.model.confusion.map((row) => row.map(String)), texttemplate: '%{text}', hovertemplate: 'true %{y}<br>predicted %{x}<br>%{z:.1f}% of the class<extra></extra>',
+  };
+}
+
+/** Per-class precision / recall / F1 rows of an evaluation. */
+export function perClassRows(ev: EvalFile): Array<Record<string, string | number>> {
+  return ev.model.perClass.map((c) => ({ class: c.class, precision: c.precision, recall: c.recall, f1: c.f1, support: c.support }));
+}
+
+/**
+ * Training views of a few images under an augmentation (column 0: the image itself), drawn with the
+ * loader's per-sample seeds of epochs 0..draws-1, as HTML `<img>` grid rows.
+ */
+export async function augmentationViewsHtml(
+  dataset: Dataset, augment: AugmentSettings, opts: { indices?: number[]; draws?: number; seed?: number; scale?: number; title?: string } = {},
+): Promise<string> {
+  const indices = opts.indices ?? [0, 1, 2, 3];
+  const draws = opts.draws ?? 6;
+  const scale = opts.scale ?? 3;
+  const t = transforms(augment, dataset.classes.length);
+  const cell = async (s: { image: Uint8Array; height: number; width: number }): Promise<string> => {
+    const png = await encodeImage({ ...s, channels: 3 }, 'png');
+    return `<img src="data:image/png;base64,${png.toString('base64')}" width="${s.width * scale}" height="${s.height * scale}" style="image-rendering:pixelated;margin:2px">`;
+  };
+  const rows: string[] = [];
+  for (const index of indices) {
+    const sample = await dataset.get(index);
+    const cells = [await cell(sample)];
+    for (let e = 0; e < draws; e++) {
+      cells.push(await cell(await t.train(sample, new Rng(deriveSeed(opts.seed ?? 0, e, Stream.sample, index)))));
+    }
+    rows.push(`<div>${cells.join('')} <span style="vertical-align:middle">${dataset.classes[sample.label] ?? ''}</span></div>`);
+  }
+  const title = opts.title ? `<p style="font-weight:bold;margin:6px 0 2px">${opts.title}</p>` : '';
+  return `${title}${rows.join('\n')}`;
+}
+
+/** One ablation: a name, what it changes, and the config. */
+export interface Ablation {
+  name: string;
+  change: string;
+  config: TrainConfig;
+}
+
+/**
+ * The recipe ablation: the paper's full recipe scaled to a small budget, then one part removed at a time
+ * (Mixup / CutMix, drop path, EMA), AdamW swapped for SGD, and the mild CIFAR recipe of the main run.
+ * `base` fixes model, data and budget; its augment / recipe are replaced by each variant's.
+ */
+export function ablationConfigs(base: TrainConfig, mild: { augment: AugmentSettings; recipe: Partial<TrainRecipe> }, emaDecay: number): Ablation[] {
+  const inputSize = base.augment?.inputSize ?? mild.augment.inputSize ?? 32;
+  // The paper's augmentation as is, at the dataset's size (no resize-then-crop at eval: cropPct 1).
+  const paperAug: AugmentSettings = { ...PAPER_AUGMENT, inputSize, cropPct: 1, normalize: mild.augment.normalize ?? PAPER_AUGMENT.normalize };
+  const paper: TrainConfig = {
+    ...base,
+    augment: paperAug,
+    recipe: { ...base.recipe, modelEma: true, emaDecay, evalEma: true, loss: 'soft-target' },
+    model: setPath(base.model, 'options.dropPathRate', 0.1),
+  };
+  const named = (name: string, change: string, c: TrainConfig): Ablation => ({ name, change, config: { ...c, name: `ablation-${name}` } });
+  return [
+    named('paper', 'the paper\'s recipe (RandAugment, Mixup, CutMix, Random Erasing, smoothing, drop path 0.1, EMA)', paper),
+    named('no-mixup', 'without Mixup / CutMix (label-smoothed cross-entropy)', setPath(setPath(setPath(paper, 'augment.mixup', 0), 'augment.cutmix', 0), 'recipe.loss', 'label-smoothing')),
+    named('no-droppath', 'without drop path', setPath(paper, 'model.options.dropPathRate', 0)),
+    named('no-ema', 'without EMA (the live weights are evaluated)', setPath(setPath(paper, 'recipe.modelEma', false), 'recipe.evalEma', false)),
+    named('sgd', 'SGD (momentum 0.9, Nesterov, lr 0.1, L2 5e-4) instead of AdamW', setPath(setPath(setPath(paper, 'recipe.optimizer', 'sgd'), 'recipe.lr', 0.1), 'recipe.weightDecay', 5e-4)),
+    named('mild', 'the CIFAR recipe of the main run: pad-and-crop + flip, smoothing 0.1, no Mixup / CutMix / RandAugment / erasing / drop path / EMA', {
+      ...base,
+      augment: mild.augment,
+      recipe: { ...base.recipe, ...pick(mild.recipe, ['optimizer', 'lr', 'weightDecay', 'modelEma', 'evalEma']), loss: 'label-smoothing' },
+      model: setPath(base.model, 'options.dropPathRate', 0),
+    }),
+  ];
+}
+
+function pick<T extends object>(o: T, keys: Array<keyof T>): Partial<T> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<T>;
+}
