@@ -32,8 +32,10 @@ export interface DataConfig {
   /** Or ImageFolder roots: root/<class>/<image>. */
   train?: string;
   val?: string;
-  /** Keep the first n images of each class (smoke runs). */
+  /** Keep the first n images of each class (smoke runs and small budgets). */
   perClass?: number;
+  /** Images per class of the evaluation split (default: perClass). */
+  valPerClass?: number;
   /** Seed of the flowers5 split. */
   splitSeed?: number;
   /** Batch size of evaluation (default: the recipe's micro-batch). */

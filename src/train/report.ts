@@ -3,15 +3,25 @@
  * the recipe beside the paper's, schedules as traces, curves and confusion matrices from run folders,
  * augmentation views as an image grid, and the recipe ablation's configs.
  */
+import * as path from 'path';
+
 import { augmentConfig, PAPER_AUGMENT } from '../augment/config';
 import type { Dataset } from '../data/dataset';
 import { encodeImage } from '../data/decode';
+import { ImageFolder } from '../data/image-folder';
+import { prepareCifar10 } from '../data/prepare';
 import { deriveSeed, Rng, Stream } from '../data/rng';
 import type { EvalFile, RunRecord } from './cached-run';
 import { setPath, type AugmentSettings, type TrainConfig } from './config';
 import { PAPER_RECIPE, type TrainRecipe } from './recipe';
 import { transforms } from './run-config';
 import { cosineSchedule } from './schedule';
+
+/** CIFAR-10 as an image folder (extracted on first use, nothing decoded up front): for a few images. */
+export async function cifar10Folder(split: 'train' | 'test'): Promise<ImageFolder> {
+  const root = await prepareCifar10({ verbose: false });
+  return new ImageFolder(path.join(root, split));
+}
 
 /** A chart trace (structurally the notebook's Plotly `Trace`). */
 export interface TraceData {
@@ -45,7 +55,7 @@ export function recipeRows(recipe: TrainRecipe, augment: AugmentSettings): Array
   return rows.map(([setting, paper, ours]) => ({ setting, paper, ours }));
 }
 
-/** The learning rate of every update against training progress in epochs. */
+/** The learning rate (relative to its peak) of every update against the fraction of training done. */
 export function scheduleTrace(recipe: TrainRecipe, itersPerEpoch: number, name: string, points = 400): TraceData {
   const s = cosineSchedule({
     base: recipe.lr, final: recipe.minLr, epochs: recipe.epochs, itersPerEpoch,
@@ -55,7 +65,7 @@ export function scheduleTrace(recipe: TrainRecipe, itersPerEpoch: number, name: 
   const x: number[] = [];
   const y: number[] = [];
   for (let i = 0; i < s.length; i += stride) {
-    x.push(i / itersPerEpoch);
+    x.push(i / s.length);
     y.push(s[i] / recipe.lr);
   }
   return { type: 'scatter', mode: 'lines', name, x, y };
@@ -151,6 +161,7 @@ export function ablationConfigs(base: TrainConfig, mild: { augment: AugmentSetti
     named('no-droppath', 'without drop path', setPath(paper, 'model.options.dropPathRate', 0)),
     named('no-ema', 'without EMA (the live weights are evaluated)', setPath(setPath(paper, 'recipe.modelEma', false), 'recipe.evalEma', false)),
     named('sgd', 'SGD (momentum 0.9, Nesterov, lr 0.1, L2 5e-4) instead of AdamW', setPath(setPath(setPath(paper, 'recipe.optimizer', 'sgd'), 'recipe.lr', 0.1), 'recipe.weightDecay', 5e-4)),
+    named('ls-1e-6', 'layer scale initialised at the paper\'s 1e-6 instead of the base model\'s value', setPath(paper, 'model.options.layerScaleInitValue', 1e-6)),
     named('mild', 'the CIFAR recipe of the main run: pad-and-crop + flip, smoothing 0.1, no Mixup / CutMix / RandAugment / erasing / drop path / EMA', {
       ...base,
       augment: mild.augment,

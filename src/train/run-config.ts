@@ -63,10 +63,9 @@ export async function loadData(c: TrainConfig['data'], progress = true): Promise
     train = new ImageFolder(c.train!);
     val = c.val ? new ImageFolder(c.val) : undefined;
   }
-  if (c.perClass) {
-    train = takePerClass(train, c.perClass);
-    val = val && takePerClass(val, c.perClass);
-  }
+  if (c.perClass) train = takePerClass(train, c.perClass);
+  const valPerClass = c.valPerClass ?? c.perClass;
+  if (val && valPerClass) val = takePerClass(val, valPerClass);
   if (val && val.classes.join() !== train.classes.join()) {
     throw new Error(`train classes (${train.classes.join(', ')}) differ from val classes (${val.classes.join(', ')})`);
   }
