@@ -87,12 +87,15 @@ export function tableHtml(source: Row[] | FrameLike, opts: TableOptions): string
   for (const c of opts.columns ?? []) {
     if (!rows.some((r) => c in r)) throw new Error(`table column "${c}" is in no row`);
   }
-  // Numeric columns align right, "—" placeholders included.
-  const align = new Map(columns.map((c) => [c, rows.some((r) => typeof r[c] === 'number') ? 'right' : 'left']));
-  const style = (c: string) => `padding:2px 10px;border-bottom:1px solid #ddd;text-align:${align.get(c)};${columnStyle(c)}`;
+  // Numbers align right, and so do the "—" placeholders and headers of columns holding numbers.
+  const numeric = new Set(columns.filter((c) => rows.some((r) => typeof r[c] === 'number')));
+  const style = (c: string, v?: Cell) => {
+    const align = numeric.has(c) && typeof v !== 'string' ? 'right' : 'left';
+    return `padding:2px 10px;border-bottom:1px solid #ddd;text-align:${align};${columnStyle(c)}`;
+  };
   const head = columns.map((c) => `<th style="${style(c)}">${escapeHtml(c)}</th>`).join('');
   const body = rows.map((r) => '<tr>' + columns.map((c) =>
-    `<td style="${style(c)}">${escapeHtml(formatFor(c, r[c], opts.digits))}</td>`).join('') + '</tr>').join('\n');
+    `<td style="${style(c, r[c])}">${escapeHtml(formatFor(c, r[c], opts.digits))}</td>`).join('') + '</tr>').join('\n');
   const caption = escapeHtml(`${opts.caption} (${modeLabel(opts.mode ?? currentMode)})`);
   const note = opts.note ? `\n<p style="font-size:85%;color:#666">${escapeHtml(opts.note)}</p>` : '';
   return [
