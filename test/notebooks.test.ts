@@ -40,6 +40,15 @@ describe('notebooks (smoke mode, as `npm run report` runs them)', function () {
     assert.ok(NOTEBOOKS.length >= 2, `only ${NOTEBOOKS.length} notebooks in notebooks/`);
   });
 
+  it('keeps committed notebooks free of outputs (a chart output carries 4.8 MB of plotly.js)', () => {
+    for (const file of NOTEBOOKS) {
+      const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as Ipynb;
+      const dirty = nb.cells.filter((c) => c.cell_type === 'code' && ((c.outputs?.length ?? 0) > 0 || c.execution_count != null));
+      assert.equal(dirty.length, 0,
+        `${path.basename(file)} has outputs in ${dirty.length} code cells: clear them (Edit > Clear Outputs of All Cells) before committing`);
+    }
+  });
+
   it('writes the index and summary linking every notebook', () => {
     const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as ReportSummary;
