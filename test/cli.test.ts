@@ -57,6 +57,7 @@ describe('convnext CLI', function () {
     await img(64, 64).png().toFile(path.join(dir, 'exact.png'));
     await img(80, 48).jpeg({ quality: 90 }).toFile(path.join(dir, 'photo.jpg'));
     fs.writeFileSync(path.join(dir, 'corrupt.jpg'), 'this is not a JPEG');
+    fs.writeFileSync(path.join(dir, 'labels.txt'), 'daisy\ndandelion\nrose\nsunflower\ntulip\n');
   });
 
   after(() => {
@@ -129,6 +130,10 @@ describe('convnext CLI', function () {
     });
     const text = cli(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', files[0]]);
     assert.match(text.stdout, /photo\.jpg\n {2}1\. +\d+\.\d\d% {2}\d \(\d\)\n/);
+    const labels = path.join(dir, 'labels.txt');
+    const named = cli(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', '--labels', labels, '--json', files[0]]);
+    const top = (JSON.parse(named.stdout) as PredictJson).predictions[0].topk[0];
+    assert.equal(top.label, ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip'][top.index]);
   });
 
   it('fails with one line for an unknown model, missing files, a corrupt image, wrong weights, a bad size', () => {
@@ -141,5 +146,7 @@ describe('convnext CLI', function () {
     assertFails(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '--classes', '1000', img],
       /the weights have 5 classes but the model has 1000: .*--classes 5/);
     assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), '--size', '100', img], /--size 100 is not divisible by 32/);
+    assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), '--labels', path.join(dir, 'labels.txt'), img],
+      /--labels .*labels\.txt has 5 names, the model has 1000 classes/);
   });
 });

@@ -75,7 +75,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--run <dir>', 'a run folder from `convnext train` (its config rebuilds the model)')
     .option('--checkpoint <name>', 'checkpoint of --run: best | last', 'best')
     .option('--ema', 'evaluate the checkpoint\'s EMA weights')
-    .option('--weights <file>', 'a weights file (convnext-ts .safetensors) instead of --run')
+    .option('--weights <file>', 'a weights file instead of --run: a convnext-ts checkpoint or official / timm weights (.safetensors)')
     .option('--model <name>', 'registry model name (with --weights)')
     .option('--data <dir>', 'image folder root: <dir>/<split>/<class>/*, or <dir>/<class>/*')
     .option('--split <name>', 'split folder under --data', 'val')

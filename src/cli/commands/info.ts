@@ -34,8 +34,8 @@ export function scopeTable(model: Classifier, macsByScope: Map<string, number>):
   return order.map((scope) => ({ scope, params: params.get(scope) ?? 0, macs: macsByScope.get(scope) ?? 0 }));
 }
 
-function human(n: number, unit: 'M' | 'G'): string {
-  return `${(n / (unit === 'M' ? 1e6 : 1e9)).toFixed(2)}${unit}`;
+function human(n: number): string {
+  return n >= 1e9 ? `${(n / 1e9).toFixed(2)}G` : `${(n / 1e6).toFixed(2)}M`;
 }
 
 function printList(json: boolean): void {
@@ -73,8 +73,8 @@ function runInfo(opts: InfoOptions): void {
     }
     console.log(`${opts.model}: ${entry.description}`);
     console.log(`input ${size}x${size}x3, ${opts.classes} classes`);
-    console.log(`params ${c.params.toLocaleString('en-US')} (${human(c.params, 'M')}), ` +
-      `MACs ${c.macs.toLocaleString('en-US')} (${human(c.macs, 'G')}, the paper's "FLOPs")`);
+    console.log(`params ${c.params.toLocaleString('en-US')} (${human(c.params)}), ` +
+      `MACs ${c.macs.toLocaleString('en-US')} (${human(c.macs)}, the paper's "FLOPs")`);
     console.log('');
     const w = Math.max(5, ...rows.map((r) => r.scope.length));
     const line = (a: string, b: string, d: string, e: string) =>
