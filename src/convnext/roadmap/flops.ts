@@ -2,11 +2,9 @@
  * FLOP breakdowns for comparing our counts with the paper's roadmap column: conv+linear MACs by part
  * of the network, and the normalised elements that counters such as fvcore add on top.
  */
-import { tf } from '../../backend';
-import { BatchNorm2d } from '../batch-norm';
-import { LayerNorm } from '../layers';
+import { ConvNeXt } from '../convnext';
 import { MacCounter, Module } from '../module';
-import { Classifier } from '../registry';
+import { ModernResNet } from './modern-resnet';
 
 /** Conv+linear MACs of one image split by role; the parts sum to `complexity(model).macs`. */
 export interface MacsByPart {
@@ -49,38 +47,25 @@ export interface NormElements {
   layer: number;
 }
 
+/** LayerNorm inputs of a plain ConvNeXt: stem, one per block, one before each downsampling conv, final. */
+function convnextNormElements(c: ConvNeXt['config'], size: number): number {
+  const side = c.dims.map((_, i) => size / c.stemPatchSize / 2 ** i);
+  const perStage = c.dims.map((d, i) => side[i] * side[i] * d);
+  const blocks = perStage.reduce((s, e, i) => s + e * c.depths[i], 0);
+  const beforeDownsampling = perStage.slice(0, -1).reduce((a, b) => a + b, 0);
+  return perStage[0] + blocks + beforeDownsampling + c.dims[c.dims.length - 1];
+}
+
 /**
- * Counts what every BatchNorm and LayerNorm normalises in one forward pass of a `size`x`size` image,
- * like a PyTorch forward hook: each norm instance's forward is wrapped for the pass and restored.
- * Runs in eval mode (no running-statistics update) and restores the train/eval flags.
+ * What every BatchNorm and LayerNorm normalises for one `size`x`size` image, from the layer shapes
+ * (what PyTorch forward hooks on the norm layers would see; the test checks it against them).
  */
-export function normElements(model: Classifier, size: number, inChans = 3): NormElements {
-  const counts: NormElements = { batch: 0, layer: 0 };
-  type Forward = (x: tf.Tensor) => tf.Tensor;
-  const wrapped: Array<Module & { forward: Forward }> = [];
-  const modes = model.namedModules().map(([, m]) => [m, m.training] as const);
-  try {
-    for (const [, m] of model.namedModules()) {
-      const kind = m instanceof BatchNorm2d ? 'batch' : m instanceof LayerNorm ? 'layer' : undefined;
-      if (!kind) continue;
-      const norm = m as unknown as Module & { forward: Forward };
-      const original = norm.forward;
-      norm.forward = (x: tf.Tensor) => {
-        counts[kind] += x.size / x.shape[0];
-        return original.call(norm, x);
-      };
-      wrapped.push(norm);
-    }
-    model.eval();
-    tf.tidy(() => {
-      model.forward(tf.zeros([1, size, size, inChans]) as tf.Tensor4D);
-    });
-  } finally {
-    // Deleting the own property brings the class's forward back.
-    for (const m of wrapped) delete (m as Partial<{ forward: Forward }>).forward;
-    for (const [m, training] of modes) m.training = training;
+export function normElements(model: ModernResNet | ConvNeXt, size: number): NormElements {
+  if (model instanceof ModernResNet) {
+    const n = model.normElements(size);
+    return model.config.norm === 'batch' ? { batch: n, layer: 0 } : { batch: 0, layer: n };
   }
-  return counts;
+  return { batch: 0, layer: convnextNormElements(model.config, size) };
 }
 
 /**

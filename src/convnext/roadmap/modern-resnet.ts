@@ -122,6 +122,20 @@ export class ModernResNet extends Module {
     });
   }
 
+  /** Values normalised by the stem's and every block's norm layers for one `size`x`size` image. */
+  normElements(size: number): number {
+    let s: FeatureShape = [this.conv1.outputSize(size), this.conv1.outputSize(size), this.conv1.outChannels];
+    let n = s[0] * s[1] * s[2];
+    if (this.maxpool) s = this.maxpool.profile(s);
+    for (const layer of this.layers) {
+      for (const block of layer.layers as ResidualBlock[]) {
+        n += block.normElements(s);
+        s = block.profile(s, new MacCounter());
+      }
+    }
+    return n;
+  }
+
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {
     let s = counter.within('conv1', () => this.conv1.profile(input, counter));
     const pool = this.maxpool;

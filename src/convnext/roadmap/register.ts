@@ -1,7 +1,17 @@
-/** Registry entries: the ResNet baselines and every roadmap step (`roadmap/<step>`). */
-import { ModelOptions, registerModel } from '../registry';
+/**
+ * Registry entries: the ResNet baselines, every roadmap step at ImageNet scale (`roadmap/<step>`), and
+ * every step adapted to 32x32 CIFAR images for the trained replay (`roadmap-cifar/<step>`).
+ */
+import { ModelOptions, listModels, registerModel } from '../registry';
 import { ModernResNetConfig, buildModernResNet } from './modern-resnet';
-import { RESNET18, RESNET200, RESNET50, ROADMAP } from './steps';
+import { RESNET18, RESNET200, RESNET50, ROADMAP, SmallScaleOptions, smallScale } from './steps';
+
+/**
+ * The replay's one scale for all steps: a quarter of the widths (ConvNeXt-T's 96..768 → 24..192) and a
+ * third of the depths (3,3,9,3 → 1,1,3,1), sized so that all 16 steps train in about 45 minutes on a
+ * 2-core CPU (measured in notebook 02).
+ */
+export const CIFAR_SCALE: Omit<SmallScaleOptions, 'numClasses'> = { widthMultiplier: 1 / 4, depthDivisor: 3 };
 
 function withOptions(c: ModernResNetConfig, o: ModelOptions): ModernResNetConfig {
   return {
@@ -12,21 +22,22 @@ function withOptions(c: ModernResNetConfig, o: ModelOptions): ModernResNetConfig
   };
 }
 
-const BASELINES: Array<[string, string, ModernResNetConfig]> = [
-  ['resnet18', 'ResNet-18 (torchvision layout and names): basic blocks 2,2,2,2', RESNET18],
-  ['resnet50', 'ResNet-50 (torchvision layout and names): bottlenecks 3,4,6,3', RESNET50],
-  ['resnet200', 'ResNet-200 (timm layout): bottlenecks 3,24,36,3, start of the paper\'s ResNet-200 regime', RESNET200],
-];
-
-for (const [name, description, config] of BASELINES) {
-  registerModel({ name, description, defaultSize: 224, create: (o) => buildModernResNet(withOptions(config, o)) });
+function register(name: string, description: string, defaultSize: number, config: ModernResNetConfig): void {
+  // Registration is global; a second import of this module (tsx and a notebook kernel) must not throw.
+  if (listModels().includes(name)) return;
+  registerModel({ name, description, defaultSize, create: (o) => buildModernResNet(withOptions(config, o)) });
 }
 
+register('resnet18', 'ResNet-18 (torchvision layout and names): basic blocks 2,2,2,2', 224, RESNET18);
+register('resnet50', 'ResNet-50 (torchvision layout and names): bottlenecks 3,4,6,3', 224, RESNET50);
+register('resnet200', 'ResNet-200 (timm layout): bottlenecks 3,24,36,3, start of the paper\'s ResNet-200 regime', 224, RESNET200);
+
 for (const step of ROADMAP) {
-  registerModel({
-    name: `roadmap/${step.id}`,
-    description: `roadmap ${step.id.slice(0, 2)}: ${step.title}: ${step.change} (paper: ${step.paper.gflops} GFLOPs, ${step.paper.top1}% top-1)`,
-    defaultSize: 224,
-    create: (o) => buildModernResNet(withOptions(step.config, o)),
-  });
+  const n = step.id.slice(0, 2);
+  register(`roadmap/${step.id}`,
+    `roadmap ${n}: ${step.title}: ${step.change} (paper: ${step.paper.gflops} GFLOPs, ${step.paper.top1}% top-1)`,
+    224, step.config);
+  register(`roadmap-cifar/${step.id}`,
+    `roadmap ${n} for 32x32 (widths x1/4, depths /3, stem stride halved): ${step.title}`,
+    32, smallScale(step.config, { ...CIFAR_SCALE, numClasses: 10 }));
 }

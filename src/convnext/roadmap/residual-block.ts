@@ -160,6 +160,19 @@ export class ResidualBlock extends Module {
     return out;
   }
 
+  /** Values this block's norm layers normalise for one sample of shape `input` (all of kind options.norm). */
+  normElements(input: FeatureShape): number {
+    let s = input;
+    let n = 0;
+    this.convs.forEach((conv, i) => {
+      s = [conv.outputSize(s[0]), conv.outputSize(s[1]), conv.outChannels];
+      if (this.norms[i]) n += s[0] * s[1] * s[2];
+    });
+    // The shortcut's norm sees the block's output shape.
+    if (this.downsample) n += s[0] * s[1] * s[2];
+    return n;
+  }
+
   /** One line per layer of the residual branch, e.g. `conv1 1x1 256→64 · BN · ReLU`. */
   describe(): string[] {
     const actName = this.options.act === 'relu' ? 'ReLU' : 'GELU';

@@ -121,19 +121,23 @@ export function configDiff(parent: ModernResNetConfig, config: ModernResNetConfi
 export interface SmallScaleOptions {
   /** Multiplies every width (stem, stage dims) before rounding; 1/4 turns 96 into 24. */
   widthMultiplier: number;
+  /** Divides every stage's depth before rounding (at least 1 block): 3 turns 3,4,6,3 into 1,1,2,1. */
+  depthDivisor?: number;
   numClasses: number;
 }
 
 /**
  * Adapts a 224x224 config to 32x32 images (CIFAR) the same way for every step: all widths scaled by
- * one multiplier, and the stem's stride halved (ResNet stem conv 2 → 1 before its max pool, patchify
- * 4x4/4 → 2x2/2), so both stems reduce 32 → 16 where they reduce 224 → 56; stages then run at
- * 16, 8, 4, 2 instead of 56, 28, 14, 7. Depths, kernels and every roadmap option stay as they are.
+ * one multiplier, depths optionally divided, and the stem's stride halved (ResNet stem conv 2 → 1
+ * before its max pool, patchify 4x4/4 → 2x2/2), so both stems reduce 32 → 16 where they reduce
+ * 224 → 56; stages then run at 16, 8, 4, 2 instead of 56, 28, 14, 7. Kernels and every other roadmap
+ * option stay as they are.
  */
 export function smallScale(c: ModernResNetConfig, o: SmallScaleOptions): ModernResNetConfig {
   const w = (x: number) => Math.max(1, Math.round(x * o.widthMultiplier));
+  const d = (x: number) => Math.max(1, Math.round(x / (o.depthDivisor ?? 1)));
   return {
-    ...c, dims: c.dims.map(w), stemChannels: w(c.stemChannels), stemStride: c.stemStride / 2,
-    numClasses: o.numClasses,
+    ...c, dims: c.dims.map(w), depths: c.depths.map(d), stemChannels: w(c.stemChannels),
+    stemStride: c.stemStride / 2, numClasses: o.numClasses,
   };
 }

@@ -1,8 +1,9 @@
 /** Short text summaries of a roadmap model's layout: what changes between steps, at a glance. */
 import { BatchNorm2d } from '../batch-norm';
 import { ConvNeXt } from '../convnext';
-import { ModernResNet } from './modern-resnet';
+import { ModernResNet, ModernResNetConfig } from './modern-resnet';
 import { ResidualBlock } from './residual-block';
+import { configDiff } from './steps';
 
 function stemLine(m: ModernResNet): string {
   const c = m.conv1;
@@ -59,4 +60,15 @@ function convnextSummary(m: ConvNeXt, size: number): string[] {
 /** Stem, stage layout, one block's layers and the head, one line each. */
 export function describeRoadmapModel(model: ModernResNet | ConvNeXt, size = 224): string[] {
   return model instanceof ModernResNet ? resnetSummary(model, size) : convnextSummary(model, size);
+}
+
+function formatValue(v: unknown): string {
+  if (Array.isArray(v)) return v.join(',');
+  if (typeof v === 'number' && !Number.isInteger(v)) return String(+v.toPrecision(4));
+  return String(v);
+}
+
+/** The options a step changes, one `option: old → new` string each. */
+export function changeLines(parent: ModernResNetConfig, config: ModernResNetConfig): string[] {
+  return Object.entries(configDiff(parent, config)).map(([k, [a, b]]) => `${k}: ${formatValue(a)} → ${formatValue(b)}`);
 }
