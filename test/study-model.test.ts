@@ -128,8 +128,8 @@ describe('StudyConvNeXt', () => {
     s.dispose();
   });
 
-  it('registers the seven Table 3 rows for ConvNeXt-atto and ConvNeXt-T', () => {
-    for (const v of ['atto', 'tiny']) for (const p of STUDY_PRESET_NAMES) assert.ok(listModels().includes(`study_${v}_${p}`));
+  it('registers the seven Table 3 rows for the mini CPU arch, ConvNeXt-atto and ConvNeXt-T', () => {
+    for (const v of ['mini', 'atto', 'tiny']) for (const p of STUDY_PRESET_NAMES) assert.ok(listModels().includes(`study_${v}_${p}`));
     assert.equal(STUDY_PRESET_NAMES.length, 7);
     const m = createModel('study_atto_cbam', { numClasses: 5 });
     assert.ok((blocks(m as ConvNeXt)[0][0]).attn instanceof CBAM);

@@ -12,7 +12,7 @@ import { FeatureFusion, FusionMode } from './modules/feature-fusion';
 import { ScaledDynamicConv2d } from './modules/scaled-conv';
 import { SECBAM } from './modules/se-cbam';
 import { SqueezeExcite } from './modules/squeeze-excite';
-import { CONVNEXT_VARIANTS, registerModel } from './registry';
+import { CONVNEXT_VARIANTS, listModels, registerModel } from './registry';
 
 export type AttentionKind = 'se' | 'cbam' | 'se-cbam';
 /** 'dynamic': Chen et al.'s K-kernel attention; 'scaled': the study's input-conditioned kernel scaling. */
@@ -162,14 +162,26 @@ export function createStudyModel(preset: StudyPreset, arch: Omit<StudyConfig, 'a
   return new StudyConvNeXt({ ...arch, ...p.modules });
 }
 
-// The study used ConvNeXt-T; atto is the family's smallest member, a CPU-sized counterpart.
-for (const variant of ['atto', 'tiny'] as const) {
+/**
+ * Architectures the study rows are registered for: ConvNeXt-T (the study's), atto (the family's
+ * smallest) and `mini`, sized for the quick CPU ablation (notebook 04: 64 px, about 0.6M params).
+ */
+export const STUDY_ARCHS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims'>> = {
+  mini: { depths: [1, 1, 2, 1], dims: [24, 48, 96, 192] },
+  atto: CONVNEXT_VARIANTS.atto,
+  tiny: CONVNEXT_VARIANTS.tiny,
+};
+
+for (const [variant, arch] of Object.entries(STUDY_ARCHS)) {
   for (const preset of STUDY_PRESET_NAMES) {
+    const name = `study_${variant}_${preset}`;
+    // Registration is global; a second import of this module (tsx + notebooks) must not throw.
+    if (listModels().includes(name)) continue;
     registerModel({
-      name: `study_${variant}_${preset}`,
+      name,
       description: `ConvNeXt-${variant} ${STUDY_PRESETS[preset].label} (reproduction study, Table 3)`,
       defaultSize: 224,
-      create: (opts) => createStudyModel(preset, { ...CONVNEXT_VARIANTS[variant], ...opts }),
+      create: (opts) => createStudyModel(preset, { ...arch, ...opts }),
     });
   }
 }

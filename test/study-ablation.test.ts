@@ -1,0 +1,80 @@
+/** The flower ablation's configs and statistics (no training here; notebook 04 runs it in smoke mode). */
+import { strict as assert } from 'assert';
+import {
+  ABLATION_SETTINGS, RowSummary, Stat, checkStudyClaims, compareToBaseline, formatStat, meanStd, rowConfig,
+  studyComplexity, transferConfig,
+} from '../src/convnext/study-ablation';
+import { STUDY_PRESET_NAMES } from '../src/convnext';
+import { configHash } from '../src/train/config';
+
+const stat = (values: number[]): Stat => meanStd(values);
+
+function row(key: string, val: number[], train: number[] = val.map((v) => v + 0.05)): RowSummary {
+  return {
+    key, label: key, params: 0, macs: 0, trainLoss: stat([1]), valLoss: stat([1]), trainAcc: stat(train),
+    valAcc: stat(val), trainImagesPerSec: stat([1]), evalImagesPerSec: stat([1]),
+  };
+}
+
+describe('study ablation', () => {
+  it('mean ± sample std (n - 1), as numpy.std(ddof=1)', () => {
+    const s = meanStd([0.6, 0.7, 0.8]);
+    assert.ok(Math.abs(s.mean - 0.7) < 1e-12);
+    assert.ok(Math.abs(s.std - 0.1) < 1e-12);
+    assert.equal(formatStat(s, 1, 100), '70.0 ± 10.0');
+    assert.deepEqual(meanStd([2]), { mean: 2, std: 0, n: 1 });
+  });
+
+  it('compares rows to the baseline with Welch standard errors', () => {
+    const [c] = compareToBaseline([row('convnext', [0.6, 0.7, 0.8]), row('cbam', [0.9, 0.9, 0.9])]);
+    // diff 0.2, se = sqrt(0.01 / 3 + 0) = 0.0577, t = 3.46.
+    assert.ok(Math.abs(c.diff - 0.2) < 1e-12);
+    assert.ok(Math.abs(c.se - Math.sqrt(0.01 / 3)) < 1e-12);
+    assert.ok(c.beyondNoise);
+    assert.throws(() => compareToBaseline([row('cbam', [1])]), /no baseline row "convnext"/);
+  });
+
+  it('judges the study\'s claims only beyond the seed spread', () => {
+    const base = [0.60, 0.62, 0.64];
+    const claims = (rows: RowSummary[]) => Object.fromEntries(checkStudyClaims(rows).map((c) => [c.claim, c.verdict]));
+    const clear = claims([
+      row('convnext', base), row('dynamic', [0.50, 0.51, 0.52]), row('ff', [0.61, 0.62, 0.63]),
+      row('cbam', [0.70, 0.71, 0.72]), row('se_ff', [0.55, 0.56, 0.57], [0.80, 0.80, 0.80]),
+      row('cbam_ff', [0.61, 0.62, 0.63], [0.8, 0.8, 0.8]), row('cbam_se', [0.60, 0.62, 0.64], [0.8, 0.8, 0.8]),
+    ]);
+    assert.deepEqual(clear, { 'CBAM helps most': 'holds', 'dynamic convolution hurts': 'holds', 'combining modules overfits': 'holds' });
+    const noisy = claims([
+      row('convnext', [0.5, 0.6, 0.7]), row('dynamic', [0.5, 0.6, 0.65]), row('ff', [0.55, 0.6, 0.7]),
+      row('cbam', [0.55, 0.62, 0.7]), row('se_ff', [0.5, 0.6, 0.7]), row('cbam_ff', [0.5, 0.6, 0.7]), row('cbam_se', [0.5, 0.6, 0.7]),
+    ]);
+    assert.deepEqual(Object.values(noisy), ['inconclusive', 'inconclusive', 'inconclusive']);
+    const opposite = claims([
+      row('convnext', base), row('dynamic', [0.70, 0.71, 0.72]), row('ff', [0.75, 0.76, 0.77]),
+      row('cbam', [0.70, 0.71, 0.72]), row('se_ff', base), row('cbam_ff', base), row('cbam_se', base),
+    ]);
+    assert.equal(opposite['dynamic convolution hurts'], 'does not hold');
+    assert.equal(opposite['CBAM helps most'], 'does not hold', 'CBAM helps, but FF helps more');
+  });
+
+  it('names one cached run per row and seed; the transfer row is the ConvNeXt row plus weights', () => {
+    const s = ABLATION_SETTINGS.quick;
+    const hashes = new Set(STUDY_PRESET_NAMES.flatMap((p) => s.seeds.map((seed) => configHash(rowConfig(s, p, seed)))));
+    assert.equal(hashes.size, 7 * s.seeds.length);
+    const c = rowConfig(s, 'cbam', 2);
+    assert.equal(c.model.name, 'study_mini_cbam');
+    assert.equal(c.recipe?.seed, 2);
+    assert.equal(c.data.name, 'flowers5');
+    const t = transferConfig(s, 2, '/w.safetensors');
+    assert.deepEqual(t.model, { ...c.model, name: 'study_mini_convnext', weights: '/w.safetensors', newHead: true });
+    assert.deepEqual(t.recipe, rowConfig(s, 'convnext', 2).recipe);
+  });
+
+  it('full mode is the study\'s setting: ConvNeXt-T at 224 px (4.47 GMACs with a 5-class head)', () => {
+    const s = ABLATION_SETTINGS.full;
+    assert.equal(s.arch, 'tiny');
+    assert.equal(s.inputSize, 224);
+    const c = studyComplexity(s.arch, 'convnext', 224);
+    // 4,455,531,264 MACs with the 1000-class head (paper: 4.5G) minus 768 · (1000 − 5).
+    assert.equal(c.macs, 4_455_531_264 - 768 * 995);
+  });
+});
