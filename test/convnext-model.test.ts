@@ -31,7 +31,7 @@ describe('ConvNeXt model', () => {
       if (name.endsWith('.gamma')) assert.ok(v.every((x) => Math.abs(x - 1e-6) < 1e-12), name);
       else if (name.endsWith('bias')) assert.ok(v.every((x) => x === 0), name);
     }
-    const head = m.head.weight.dataSync();
+    const head = Array.from(m.head.weight.dataSync());
     const std = Math.sqrt(head.reduce((s, x) => s + x * x, 0) / head.length);
     assert.ok(std > 0.02 * 0.001 * 0.5 && std < 0.02 * 0.001 * 1.5, `head std ${std}`);
     m.dispose();
