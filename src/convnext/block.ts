@@ -1,4 +1,5 @@
 import { tf } from '../backend';
+import { NativeOps, nativeOps } from '../native';
 import { Conv2d, LayerNorm, Linear, dropPath, gelu } from './layers';
 import { FeatureShape, MacCounter, Module } from './module';
 
@@ -52,6 +53,11 @@ export class Block extends Module {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
+    const ops = nativeOps();
+    const conv = this.dwconv;
+    if (ops && !this.attn && conv instanceof Conv2d && conv.depthwise && conv.samePadding) {
+      return tf.tidy(() => this.fusedForward(ops, conv, x));
+    }
     return tf.tidy(() => {
       let h = this.dwconv.forward(x);
       h = this.norm.forward(h);
@@ -60,6 +66,59 @@ export class Block extends Module {
       if (this.gamma) h = tf.mul(h, this.gamma);
       return tf.add(x, dropPath(h, this.dropPathRate, this.training));
     });
+  }
+
+  /**
+   * The same block as one differentiable op over fused kernels: depthwise conv (TensorFlow) →
+   * LayerNorm with the conv's bias folded in → matmul → bias + GELU → matmul → bias + layer scale +
+   * drop path + residual, and a hand-written backward pass. Autodiff of the plain-op block records ~40
+   * ops per block and runs ~15 full memory passes for norm and activation alone; this runs 3 forward
+   * and 3 backward, plus the matmuls and the conv.
+   */
+  private fusedForward(ops: NativeOps, conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
+    const [n, , , c] = x.shape;
+    // Per-sample residual scale: stochastic depth's keep mask / keep probability, as dropPath draws it.
+    const rate = this.training ? this.dropPathRate : 0;
+    const s = rate > 0
+      ? tf.div(tf.floor(tf.add(tf.randomUniform([n, 1, 1, 1]), 1 - rate)), 1 - rate).reshape([n]) as tf.Tensor1D
+      : tf.ones([n]) as tf.Tensor1D;
+    const gamma = this.gamma ?? tf.ones([c]);
+    const dwBias = conv.bias ?? tf.zeros([c]);
+    const eps = this.norm.eps;
+    const f = tf.customGrad((...args: unknown[]) => {
+      const [xi, k, bd, lw, lb, w1, b1, w2, b2, g, si] = args as tf.Tensor[];
+      const save = args[11] as tf.GradSaveFunc;
+      const d = tf.depthwiseConv2d(xi as tf.Tensor4D, k as tf.Tensor4D, 1, 'same');
+      const [normed, mean, rstd] = ops.layerNorm(d, lw, lb, bd, eps);
+      const nf = normed.reshape([-1, c]) as tf.Tensor2D;
+      const a = tf.matMul(nf, w1 as tf.Tensor2D);
+      const h = ops.biasGelu(a, b1) as tf.Tensor2D;
+      const o = tf.matMul(h, w2 as tf.Tensor2D);
+      // Everything the backward pass reads, inputs included: those made in this tidy (s, a missing
+      // gamma or bias) are disposed by the time backprop runs.
+      save([xi, d, mean, rstd, nf, a, h, o, k, bd, lw, w1, b1, w2, b2, g, si]);
+      return {
+        value: ops.scaleResidual(xi, o.reshape(xi.shape), b2, g, si as tf.Tensor1D),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [xs, ds, ms, rs, ns, as, hs, os, k, bd, lw, w1, b1, w2, b2, g, si] = saved;
+          const [dO, dB2, dG] = ops.scaleResidualGrad(dy.reshape([-1, c]), os, b2, g, si as tf.Tensor1D);
+          const dW2 = tf.matMul(hs as tf.Tensor2D, dO as tf.Tensor2D, true, false);
+          const dH = tf.matMul(dO as tf.Tensor2D, w2 as tf.Tensor2D, false, true);
+          const [dA, dB1] = ops.biasGeluGrad(dH, as, b1);
+          const dW1 = tf.matMul(ns as tf.Tensor2D, dA as tf.Tensor2D, true, false);
+          const dN = tf.matMul(dA as tf.Tensor2D, w1 as tf.Tensor2D, false, true);
+          const [dD, dLw, dLb, dBd] = ops.layerNormGrad(dN, ds, lw, bd, ms as tf.Tensor1D, rs as tf.Tensor1D);
+          const convAttrs = { strides: 1, pad: 'same', dilations: 1 };
+          const dXc = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dD, filter: k },
+            { ...convAttrs, inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dK = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xs, dy: dD },
+            { ...convAttrs, filterShape: k.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          return [tf.add(dy, dXc), dK, dBd, dLw, dLb, dW1, dB1, dW2, dB2, dG, tf.zerosLike(si)];
+        },
+      };
+    }) as (...t: tf.Tensor[]) => tf.Tensor4D;
+    return f(x, conv.weight, dwBias, this.norm.weight, this.norm.bias, this.pwconv1.weight, this.pwconv1.bias,
+      this.pwconv2.weight, this.pwconv2.bias, gamma, s);
   }
 
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {

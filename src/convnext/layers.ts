@@ -1,5 +1,6 @@
 /** The leaf layers ConvNeXt is built from, in NHWC with PyTorch's parameter names. */
 import { tf } from '../backend';
+import { NativeOps, nativeOps } from '../native';
 import { truncNormal } from './init';
 import { FeatureShape, MacCounter, Module } from './module';
 
@@ -67,9 +68,21 @@ export class Conv2d extends Module {
     if (opts.bias ?? true) this.bias = this.registerParameter('bias', tf.zeros([outChannels]));
   }
 
+  /** True when zero padding of kernelSize // 2 at stride 1 is TensorFlow's 'same' padding. */
+  get samePadding(): boolean {
+    return this.stride === 1 && this.kernelSize % 2 === 1 && this.padding === this.kernelSize >> 1;
+  }
+
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const p = this.padding;
+      // 'same' pads inside the conv kernel: no padded copy forward, no slice of it backward.
+      if (this.samePadding && p > 0) {
+        const y = this.depthwise
+          ? tf.depthwiseConv2d(x, this.weight as tf.Tensor4D, 1, 'same')
+          : tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same');
+        return this.bias ? tf.add(y, this.bias) : y;
+      }
       const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
       const y = this.depthwise
         ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
@@ -106,6 +119,8 @@ export class LayerNorm extends Module {
   }
 
   forward<T extends tf.Tensor>(x: T): T {
+    const ops = nativeOps();
+    if (ops) return tf.tidy(() => fusedLayerNorm(ops, x, this.weight, this.bias, tf.zeros([this.channels]), this.eps));
     return tf.tidy(() => {
       const axis = x.rank - 1;
       const { mean, variance } = tf.moments(x, axis, true);
@@ -117,6 +132,30 @@ export class LayerNorm extends Module {
   profile(input: FeatureShape): FeatureShape {
     return input;
   }
+}
+
+/**
+ * LayerNorm over the last axis of `x + biasIn` in one fused kernel, with a hand-written gradient (one
+ * fused kernel too) for x, weight, bias and biasIn. `biasIn` lets a preceding layer's bias ride along.
+ */
+export function fusedLayerNorm<T extends tf.Tensor>(
+  ops: NativeOps, x: T, weight: tf.Tensor, bias: tf.Tensor, biasIn: tf.Tensor, eps: number,
+): T {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xi, w, b, bi] = args as tf.Tensor[];
+    const save = args[4] as tf.GradSaveFunc;
+    const [y, mean, rstd] = ops.layerNorm(xi, w, b, bi, eps);
+    // Inputs made inside the caller's tidy (biasIn) are gone by backprop time unless saved.
+    save([xi, mean, rstd, w, bi]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, r, ws, bs] = saved;
+        return ops.layerNormGrad(dy, xs, ws, bs, m as tf.Tensor1D, r as tf.Tensor1D);
+      },
+    };
+  }) as (...t: tf.Tensor[]) => tf.Tensor;
+  return f(x, weight, bias, biasIn) as T;
 }
 
 /** GELU with the exact erf form, as torch.nn.GELU() (not the tanh approximation). */

@@ -1,0 +1,228 @@
+/** The convnext-ts side of the bench: model steps, matmul peak, memory over many steps, input pipeline. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { tf } from '../../src/backend';
+import { augmentConfig } from '../../src/augment/config';
+import { buildBatchTransform, buildTrainTransform } from '../../src/augment/transforms';
+import { complexity } from '../../src/convnext/count';
+import { Classifier, createModel } from '../../src/convnext/registry';
+import { withoutInit } from '../../src/convnext/init';
+import { saveWeights } from '../../src/convnext/weights';
+import type { Dataset } from '../../src/data/dataset';
+import { DataLoader } from '../../src/data/loader';
+import { softTargetCrossEntropy } from '../../src/metrics/loss';
+import { AdamW } from '../../src/train/adamw';
+import { buildParamGroups } from '../../src/train/param-groups';
+import { Stats, TimingOptions, stats, timeSteps } from './measure';
+
+export interface ModelCase {
+  /** Row label, e.g. `convnext_tiny 224 b16 train`. */
+  name: string;
+  model: string;
+  size: number;
+  batch: number;
+  mode: 'eval' | 'train';
+  numClasses: number;
+  /** Stochastic depth rate while training (the paper's 0.1 for ConvNeXt-T on ImageNet-1K). */
+  dropPath: number;
+}
+
+export function caseName(c: Omit<ModelCase, 'name'>): string {
+  return `${c.model} ${c.size}px b${c.batch} ${c.mode === 'eval' ? 'inference' : 'train step'}`;
+}
+
+/** FLOPs (2 x MACs) of one call: forward only for inference; forward + backward (~3x) for a train step. */
+export function flopsPerCall(c: ModelCase): number {
+  const macs = withoutInit(() => {
+    const m = createModel(c.model, { numClasses: c.numClasses });
+    try {
+      return complexity(m, c.size).macs;
+    } finally {
+      m.dispose();
+    }
+  });
+  return 2 * macs * c.batch * (c.mode === 'train' ? 3 : 1);
+}
+
+export function makeModel(c: ModelCase): Classifier {
+  const m = createModel(c.model, { numClasses: c.numClasses, dropPathRate: c.dropPath });
+  return c.mode === 'eval' ? m.eval() : m.train();
+}
+
+/**
+ * One training step as `fit` runs it: soft-target cross-entropy, gradients of every parameter, one flat
+ * vector, AdamW (paper hyper-parameters, no decay on 1-D parameters) — and the loss read back.
+ */
+export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: tf.Tensor2D }): () => number {
+  const opt = new AdamW(buildParamGroups(model, { weightDecay: 0.05 }));
+  const vars = opt.variables;
+  return () => {
+    const { x, y } = batch();
+    const out = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => softTargetCrossEntropy(model.forward(x), y), vars);
+      return { value, g: opt.flatten(vars.map((v) => grads[v.name])) };
+    });
+    opt.step(out.g, { lr: 4e-3 });
+    const loss = out.value.dataSync()[0];
+    tf.dispose([out.value, out.g]);
+    return loss;
+  };
+}
+
+function syntheticBatch(c: ModelCase): { x: tf.Tensor4D; y: tf.Tensor2D } {
+  return tf.tidy(() => ({
+    x: tf.randomNormal([c.batch, c.size, c.size, 3]) as tf.Tensor4D,
+    y: tf.oneHot(tf.randomUniform([c.batch], 0, c.numClasses, 'int32') as tf.Tensor1D, c.numClasses) as tf.Tensor2D,
+  }));
+}
+
+export interface OursResult extends Stats {
+  gflops: number;
+  tensorsAfter: number;
+}
+
+export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursResult> {
+  const model = makeModel(c);
+  const data = syntheticBatch(c);
+  try {
+    const step = c.mode === 'eval'
+      ? () => { tf.tidy(() => model.forward(data.x)).dataSync(); }
+      : (() => { const s = trainStep(model, () => data); return () => { s(); }; })();
+    const times = await timeSteps(step, t);
+    const s = stats(times, c.batch);
+    return { ...s, gflops: flopsPerCall(c) / (s.medianMs / 1000) / 1e9, tensorsAfter: tf.memory().numTensors };
+  } finally {
+    tf.dispose([data.x, data.y]);
+    model.dispose();
+  }
+}
+
+/**
+ * Files for the PyTorch side: our initial weights (official names, PyTorch layouts) and eval-mode
+ * logits for a fixed input, so the reference runs the very same network and the bench can report
+ * how far its outputs are from ours.
+ */
+export function writeCheckFiles(c: ModelCase, dir: string): { weights: string; input: string; logits: string } {
+  fs.mkdirSync(dir, { recursive: true });
+  const base = path.join(dir, `${c.model}-${c.size}-${c.numClasses}`);
+  const files = { weights: `${base}.safetensors`, input: `${base}.input.f32`, logits: `${base}.logits.f32` };
+  const model = createModel(c.model, { numClasses: c.numClasses }).eval();
+  try {
+    saveWeights(model, files.weights);
+    tf.tidy(() => {
+      const x = tf.randomUniform([2, c.size, c.size, 3], -2, 2, 'float32', 7) as tf.Tensor4D;
+      fs.writeFileSync(files.input, Buffer.from((x.dataSync() as Float32Array).buffer));
+      fs.writeFileSync(files.logits, Buffer.from((model.forward(x).dataSync() as Float32Array).buffer));
+    });
+  } finally {
+    model.dispose();
+  }
+  return files;
+}
+
+/** Best matmul GFLOP/s of an n x n product on the active backend: the machine's practical peak. */
+export async function matmulPeak(n: number, seconds: number): Promise<number> {
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  try {
+    const times = await timeSteps(() => { tf.tidy(() => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)).dataSync(); },
+      { warmup: 2, minIters: 5, maxIters: 1000, minSeconds: seconds });
+    return (2 * n ** 3) / (Math.min(...times) / 1000) / 1e9;
+  } finally {
+    tf.dispose([a, b]);
+  }
+}
+
+export interface MemoryResult {
+  case: string;
+  steps: number;
+  /** Live tensors and resident memory after the first 10% of steps (warm) and after the last one. */
+  tensorsWarm: number;
+  tensorsEnd: number;
+  rssWarmMiB: number;
+  rssEndMiB: number;
+  peakRssMiB: number;
+}
+
+const mib = (bytes: number) => bytes / (1 << 20);
+
+/** Trains `steps` steps and checks that neither the tensor count nor resident memory keeps growing. */
+export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
+  const model = makeModel(c);
+  const data = syntheticBatch(c);
+  const step = trainStep(model, () => data);
+  const warmAt = Math.max(1, Math.round(steps / 10));
+  let tensorsWarm = 0;
+  let rssWarm = 0;
+  try {
+    for (let i = 1; i <= steps; i++) {
+      step();
+      if (i === warmAt) {
+        tensorsWarm = tf.memory().numTensors;
+        rssWarm = process.memoryUsage().rss;
+      }
+    }
+    return {
+      case: c.name, steps, tensorsWarm, tensorsEnd: tf.memory().numTensors,
+      rssWarmMiB: mib(rssWarm), rssEndMiB: mib(process.memoryUsage().rss),
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    };
+  } finally {
+    tf.dispose([data.x, data.y]);
+    model.dispose();
+  }
+}
+
+/** A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix). */
+export function trainLoader(dataset: Dataset, size: number, batchSize: number): DataLoader {
+  const aug = augmentConfig({ inputSize: size });
+  return new DataLoader({
+    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2,
+    transform: buildTrainTransform(aug),
+    batchTransform: buildBatchTransform(aug, dataset.classes.length),
+    normalize: aug.normalize,
+  });
+}
+
+export interface RealDataResult {
+  case: string;
+  dataset: string;
+  syntheticImagesPerSecond: number;
+  realImagesPerSecond: number;
+  /** real / synthetic: 1 means the input pipeline never makes training wait. */
+  ratio: number;
+}
+
+/** Training images/s fed by the real input pipeline vs. by one synthetic batch in memory. */
+export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions): Promise<RealDataResult> {
+  const model = makeModel({ ...c, numClasses: dataset.classes.length });
+  const numClasses = dataset.classes.length;
+  const synthetic = syntheticBatch({ ...c, numClasses });
+  try {
+    const synthStep = trainStep(model, () => synthetic);
+    const synth = stats(await timeSteps(() => { synthStep(); }, t), c.batch);
+
+    const loader = trainLoader(dataset, c.size, c.batch);
+    const need = t.warmup + t.minIters;
+    if (loader.numBatches < need) throw new Error(`${datasetName} gives ${loader.numBatches} batches of ${c.batch}; ${need} needed`);
+    const it = loader[Symbol.asyncIterator]();
+    let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
+    const realStep = trainStep(model, () => current!);
+    const times = await timeSteps(async () => {
+      const next = await it.next();
+      if (next.done) throw new Error(`${datasetName}: loader ran out of batches`);
+      current = next.value;
+      realStep();
+      tf.dispose([next.value.x, next.value.y]);
+    }, { ...t, maxIters: Math.min(t.maxIters, loader.numBatches - t.warmup) });
+    await it.return?.();
+    const real = stats(times, c.batch);
+    return {
+      case: c.name, dataset: datasetName, syntheticImagesPerSecond: synth.imagesPerSecond,
+      realImagesPerSecond: real.imagesPerSecond, ratio: real.imagesPerSecond / synth.imagesPerSecond,
+    };
+  } finally {
+    tf.dispose([synthetic.x, synthetic.y]);
+    model.dispose();
+  }
+}

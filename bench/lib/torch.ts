@@ -1,0 +1,83 @@
+/** Runs bench/torch_reference.py (one process per case) and reads its JSON line. */
+import * as cp from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { Stats, TimingOptions } from './measure';
+
+const SCRIPT = path.join(__dirname, '..', 'torch_reference.py');
+const REPO = path.resolve(__dirname, '..', '..');
+
+export interface TorchInfo {
+  python: string;
+  version: string;
+}
+
+/** A Python that imports torch: $CONVNEXT_PYTHON, then .venv/bin/python, then python3; else undefined. */
+export function findTorch(): TorchInfo | undefined {
+  const candidates = [process.env.CONVNEXT_PYTHON, path.join(REPO, '.venv', 'bin', 'python'), 'python3']
+    .filter((p): p is string => !!p && (!p.includes('/') || fs.existsSync(p)));
+  for (const python of candidates) {
+    const r = cp.spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (r.status === 0) return { python, version: r.stdout.trim() };
+  }
+  return undefined;
+}
+
+export interface TorchCase {
+  model: string;
+  size: number;
+  batch: number;
+  mode: 'eval' | 'train';
+  numClasses: number;
+  dropPath: number;
+  threads: number;
+  weights?: string;
+  checkInput?: string;
+  checkLogits?: string;
+}
+
+export interface TorchResult extends Stats {
+  version: string;
+  threads: number;
+  memoryFormat: string;
+  peakRssMiB: number;
+  /** max |ours − PyTorch| of eval-mode logits for the same weights and input. */
+  checkMaxAbsDiff?: number;
+  checkMaxAbsLogit?: number;
+}
+
+function run(torch: TorchInfo, args: string[]): Record<string, unknown> {
+  const r = cp.spawnSync(torch.python, [SCRIPT, ...args], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`torch_reference.py ${args.join(' ')} failed:\n${r.stderr}`);
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
+export function runTorchCase(torch: TorchInfo, c: TorchCase, t: TimingOptions): TorchResult {
+  const args = ['--model', c.model, '--size', String(c.size), '--batch', String(c.batch), '--mode', c.mode,
+    '--num-classes', String(c.numClasses), '--drop-path', String(c.dropPath), '--threads', String(c.threads),
+    '--warmup', String(t.warmup), '--min-iters', String(t.minIters), '--max-iters', String(t.maxIters),
+    '--min-seconds', String(t.minSeconds)];
+  if (c.weights) args.push('--weights', c.weights);
+  if (c.checkInput && c.checkLogits) args.push('--check-input', c.checkInput, '--check-logits', c.checkLogits);
+  const j = run(torch, args);
+  const times = j.times_ms as number[];
+  return {
+    timesMs: times,
+    minMs: j.min_ms as number,
+    medianMs: j.median_ms as number,
+    maxMs: j.max_ms as number,
+    imagesPerSecond: j.images_per_s as number,
+    version: j.version as string,
+    threads: j.threads as number,
+    memoryFormat: j.memory_format as string,
+    peakRssMiB: j.peak_rss_mib as number,
+    checkMaxAbsDiff: j.check_max_abs_diff as number | undefined,
+    checkMaxAbsLogit: j.check_max_abs_logit as number | undefined,
+  };
+}
+
+/** Matmul GFLOP/s of an n x n product through PyTorch (best of several). */
+export function torchPeak(torch: TorchInfo, threads: number, n: number): number {
+  return run(torch, ['--peak', '--peak-n', String(n), '--threads', String(threads)]).peak_gflops as number;
+}

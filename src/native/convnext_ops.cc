@@ -1,0 +1,555 @@
+// Fused CPU kernels for the ConvNeXt block, registered as TensorFlow ops through TensorFlow's stable
+// kernel C API (tensorflow/c/kernels.h, ops.h) into the libtensorflow that tfjs-node has loaded, so
+// tfjs-node runs them like any built-in op (`backend.executeMultipleOutputs('CnxLayerNorm', ...)`).
+//
+// Why: composed from TensorFlow ops, LayerNorm is ~10 kernels and exact GELU ~5, each a full pass over
+// memory; PyTorch runs each as one fused kernel. These kernels do the same: one pass (row-local, in
+// cache) per norm / activation / residual, forward and backward. The matmuls and the depthwise conv
+// stay TensorFlow's (oneDNN).
+//
+// Numerics: erf is the rational approximation Eigen (and so TensorFlow's Erf op) uses for float, exp a
+// Cephes-style polynomial; both within a few ulp of the exact functions. Built as a Node-API addon so a
+// plain `require` registers the ops; see src/native/index.ts.
+#include <node_api.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+// The subset of TensorFlow's stable C API (tensorflow/c/kernels.h, ops.h, tf_status.h, tf_tensor.h)
+// used here, declared directly: the tensorflow_cpu wheel that tfjs-node is built from does not ship
+// every header those files include. All of it lives in libtensorflow_framework.so.2.
+extern "C" {
+typedef struct TF_Status TF_Status;
+typedef struct TF_Tensor TF_Tensor;
+typedef struct TF_OpKernelContext TF_OpKernelContext;
+typedef struct TF_OpKernelConstruction TF_OpKernelConstruction;
+typedef struct TF_OpDefinitionBuilder TF_OpDefinitionBuilder;
+typedef struct TF_KernelBuilder TF_KernelBuilder;
+typedef enum TF_Code { TF_OK = 0, TF_INVALID_ARGUMENT = 3 } TF_Code;
+typedef enum TF_DataType { TF_FLOAT = 1 } TF_DataType;
+
+TF_Status* TF_NewStatus(void);
+void TF_DeleteStatus(TF_Status*);
+TF_Code TF_GetCode(const TF_Status*);
+const char* TF_Message(const TF_Status*);
+void TF_SetStatus(TF_Status*, TF_Code, const char*);
+
+void TF_DeleteTensor(TF_Tensor*);
+void* TF_TensorData(const TF_Tensor*);
+int TF_NumDims(const TF_Tensor*);
+int64_t TF_Dim(const TF_Tensor*, int);
+int64_t TF_TensorElementCount(const TF_Tensor*);
+
+TF_OpDefinitionBuilder* TF_NewOpDefinitionBuilder(const char* op_name);
+void TF_OpDefinitionBuilderAddInput(TF_OpDefinitionBuilder*, const char* input_spec);
+void TF_OpDefinitionBuilderAddOutput(TF_OpDefinitionBuilder*, const char* output_spec);
+void TF_OpDefinitionBuilderAddAttr(TF_OpDefinitionBuilder*, const char* attr_spec);
+void TF_RegisterOpDefinition(TF_OpDefinitionBuilder*, TF_Status*);
+
+TF_KernelBuilder* TF_NewKernelBuilder(const char* op_name, const char* device_name,
+                                      void* (*create_func)(TF_OpKernelConstruction*),
+                                      void (*compute_func)(void*, TF_OpKernelContext*), void (*delete_func)(void*));
+void TF_RegisterKernelBuilder(const char* kernel_name, TF_KernelBuilder*, TF_Status*);
+void TF_OpKernelConstruction_GetAttrFloat(TF_OpKernelConstruction*, const char* attr_name, float* val, TF_Status*);
+void TF_GetInput(TF_OpKernelContext*, int i, TF_Tensor** tensor, TF_Status*);
+TF_Tensor* TF_AllocateOutput(TF_OpKernelContext*, int index, TF_DataType, const int64_t* dims, int num_dims,
+                             size_t len, TF_Status*);
+void TF_OpKernelContext_Failure(TF_OpKernelContext*, TF_Status*);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------------
+// A small persistent thread pool: parallel_for splits [0, n) into one contiguous chunk per thread.
+// Workers sleep on a condition variable between calls, so they never spin against TensorFlow's threads.
+
+class Pool {
+ public:
+  explicit Pool(int threads) : threads_(std::max(1, threads)) {
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, i] { Loop(i); });
+  }
+
+  int threads() const { return threads_; }
+
+  // fn(begin, end, thread_index); small ranges run inline on the calling thread.
+  void ParallelFor(int64_t n, int64_t min_per_thread, const std::function<void(int64_t, int64_t, int)>& fn) {
+    int t = static_cast<int>(std::min<int64_t>(threads_, std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread))));
+    if (t <= 1) {
+      fn(0, n, 0);
+      return;
+    }
+    std::unique_lock<std::mutex> call(call_mu_);  // one parallel region at a time
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = &fn;
+      n_ = n;
+      active_ = t;
+      pending_ = t - 1;
+      generation_++;
+    }
+    cv_.notify_all();
+    Run(0);
+    std::unique_lock<std::mutex> lk(mu_);
+    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    fn_ = nullptr;
+  }
+
+ private:
+  void Run(int i) {
+    int64_t begin = n_ * i / active_, end = n_ * (i + 1) / active_;
+    if (begin < end) (*fn_)(begin, end, i);
+  }
+
+  void Loop(int i) {
+    uint64_t seen = 0;
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return generation_ != seen; });
+        seen = generation_;
+        if (i >= active_) continue;
+      }
+      Run(i);
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_cv_.notify_one();
+    }
+  }
+
+  const int threads_;
+  std::vector<std::thread> workers_;
+  std::mutex call_mu_, mu_;
+  std::condition_variable cv_, done_cv_;
+  const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
+  int64_t n_ = 0;
+  int active_ = 0, pending_ = 0;
+  uint64_t generation_ = 0;
+};
+
+int PoolThreads() {
+  for (const char* name : {"CONVNEXT_NATIVE_THREADS", "TF_NUM_INTRAOP_THREADS"}) {
+    const char* v = std::getenv(name);
+    if (v && std::atoi(v) > 0) return std::atoi(v);
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+Pool& GetPool() {
+  static Pool* pool = new Pool(PoolThreads());  // never destroyed: workers live as long as the process
+  return *pool;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Element functions (written so GCC vectorises the loops that call them).
+
+inline float Erf(float a) {
+  // Eigen's generic_fast_erf_float: x * P(x^2) / Q(x^2) on [-4, 4], +-1 beyond.
+  const float x = std::min(4.f, std::max(-4.f, a));
+  const float x2 = x * x;
+  float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+  p = x2 * p + -2.10102402082508e-06f;
+  p = x2 * p + -5.69250639462346e-05f;
+  p = x2 * p + -7.34990630326855e-04f;
+  p = x2 * p + -2.95459980854025e-03f;
+  p = x2 * p + -1.60960333262415e-02f;
+  p = x * p;
+  float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+  q = x2 * q + -1.68282697438203e-03f;
+  q = x2 * q + -7.37332916720468e-03f;
+  q = x2 * q + -1.42647390514189e-02f;
+  return p / q;
+}
+
+inline float Exp(float a) {
+  // Cephes expf: e^a = 2^n * e^r with |r| <= ln2/2, e^r by a degree-6 polynomial.
+  const float x = std::min(88.3762626647949f, std::max(-87.3365478515625f, a));
+  // n = round(x / ln2) by the 1.5 * 2^23 trick (std::floor would stop GCC from vectorising the loop).
+  const float n = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  float p = 1.9875691500E-4f;
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+  return p * __builtin_bit_cast(float, bits);
+}
+
+constexpr float kSqrtHalf = 0.70710678118654752440f;
+constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
+
+inline float Gelu(float h) { return 0.5f * h * (1.f + Erf(h * kSqrtHalf)); }
+
+inline float GeluDerivative(float h) {
+  return 0.5f * (1.f + Erf(h * kSqrtHalf)) + h * kInvSqrt2Pi * Exp(-0.5f * h * h);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kernel plumbing.
+
+struct Inputs {
+  TF_OpKernelContext* ctx;
+  std::vector<TF_Tensor*> tensors;
+  TF_Status* status;
+
+  explicit Inputs(TF_OpKernelContext* c) : ctx(c), status(TF_NewStatus()) {}
+  ~Inputs() {
+    for (TF_Tensor* t : tensors) TF_DeleteTensor(t);
+    TF_DeleteStatus(status);
+  }
+
+  TF_Tensor* Get(int i) {
+    TF_Tensor* t = nullptr;
+    TF_GetInput(ctx, i, &t, status);
+    tensors.push_back(t);
+    return t;
+  }
+
+  TF_Tensor* Output(int i, const TF_Tensor* like) {
+    std::vector<int64_t> dims(TF_NumDims(like));
+    for (size_t d = 0; d < dims.size(); d++) dims[d] = TF_Dim(like, static_cast<int>(d));
+    return Output(i, dims);
+  }
+
+  TF_Tensor* Output(int i, const std::vector<int64_t>& dims) {
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    TF_Tensor* t = TF_AllocateOutput(ctx, i, TF_FLOAT, dims.data(), static_cast<int>(dims.size()),
+                                     static_cast<size_t>(n) * sizeof(float), status);
+    tensors.push_back(t);
+    return t;
+  }
+
+  bool Ok() const { return TF_GetCode(status) == TF_OK; }
+
+  void Fail(const char* msg) {
+    TF_SetStatus(status, TF_INVALID_ARGUMENT, msg);
+    TF_OpKernelContext_Failure(ctx, status);
+  }
+};
+
+inline float* Data(TF_Tensor* t) { return static_cast<float*>(TF_TensorData(t)); }
+inline int64_t Last(TF_Tensor* t) { return TF_NumDims(t) == 0 ? 1 : TF_Dim(t, TF_NumDims(t) - 1); }
+inline int64_t Count(TF_Tensor* t) { return TF_TensorElementCount(t); }
+
+// Per-thread partial column sums, reduced into `out` (length c) at the end.
+struct ColumnSums {
+  std::vector<float> partial;
+  int64_t c;
+  ColumnSums(int threads, int64_t cols) : partial(static_cast<size_t>(threads * cols), 0.f), c(cols) {}
+  float* For(int thread) { return partial.data() + thread * c; }
+  void ReduceInto(float* out, int threads) const {
+    for (int64_t j = 0; j < c; j++) {
+      float s = 0.f;
+      for (int t = 0; t < threads; t++) s += partial[t * c + j];
+      out[j] = s;
+    }
+  }
+};
+
+constexpr int64_t kRowsPerTask = 16;
+
+// ---------------------------------------------------------------------------------------------------
+// Row functions: one row of C (or 4C) values, pointers declared non-aliasing so the loops vectorise
+// (kept out of line: inlined into the lambdas, GCC loses the restrict information).
+
+// LayerNorm of v = x + bias_in: y = (v - mean) * rstd * w + b; returns {mean, rstd}.
+__attribute__((noinline)) void NormRow(const float* __restrict x, const float* __restrict bi, const float* __restrict w,
+                    const float* __restrict b, float* __restrict y, int64_t c, float eps, float* mean, float* rstd) {
+  float s = 0.f;
+#pragma omp simd reduction(+ : s)
+  for (int64_t j = 0; j < c; j++) s += x[j] + bi[j];
+  const float mu = s / c;
+  float ss = 0.f;
+#pragma omp simd reduction(+ : ss)
+  for (int64_t j = 0; j < c; j++) {
+    const float d = x[j] + bi[j] - mu;
+    ss += d * d;
+  }
+  const float rs = 1.f / std::sqrt(ss / c + eps);
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) y[j] = (x[j] + bi[j] - mu) * rs * w[j] + b[j];
+  *mean = mu;
+  *rstd = rs;
+}
+
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * w; accumulates dw, db, dbias_in.
+__attribute__((noinline)) void NormGradRow(const float* __restrict dy, const float* __restrict x, const float* __restrict bi,
+                        const float* __restrict w, float mu, float rs, float* __restrict dx, float* __restrict aw,
+                        float* __restrict ab, float* __restrict abi, int64_t c) {
+  float sg = 0.f, sgx = 0.f;
+#pragma omp simd reduction(+ : sg, sgx)
+  for (int64_t j = 0; j < c; j++) {
+    const float xh = (x[j] + bi[j] - mu) * rs;
+    const float g = dy[j] * w[j];
+    sg += g;
+    sgx += g * xh;
+    aw[j] += dy[j] * xh;
+    ab[j] += dy[j];
+  }
+  const float mg = sg / c, mgx = sgx / c;
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) {
+    const float xh = (x[j] + bi[j] - mu) * rs;
+    const float d = rs * (dy[j] * w[j] - mg - xh * mgx);
+    dx[j] = d;
+    abi[j] += d;
+  }
+}
+
+__attribute__((noinline)) void BiasGeluRow(const float* __restrict a, const float* __restrict b, float* __restrict y, int64_t c) {
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) y[j] = Gelu(a[j] + b[j]);
+}
+
+__attribute__((noinline)) void BiasGeluGradRow(const float* __restrict dy, const float* __restrict a, const float* __restrict b,
+                            float* __restrict dh, float* __restrict ab, int64_t c) {
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) {
+    const float d = dy[j] * GeluDerivative(a[j] + b[j]);
+    dh[j] = d;
+    ab[j] += d;
+  }
+}
+
+__attribute__((noinline)) void ScaleResidualRow(const float* __restrict x, const float* __restrict o, const float* __restrict b,
+                             const float* __restrict g, float k, float* __restrict y, int64_t c) {
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) y[j] = x[j] + k * (g[j] * (o[j] + b[j]));
+}
+
+__attribute__((noinline)) void ScaleResidualGradRow(const float* __restrict dy, const float* __restrict o, const float* __restrict b,
+                                 const float* __restrict g, float k, float* __restrict dout, float* __restrict ab,
+                                 float* __restrict ag, int64_t c) {
+#pragma omp simd
+  for (int64_t j = 0; j < c; j++) {
+    const float ks = dy[j] * k;
+    const float d = ks * g[j];
+    dout[j] = d;
+    ab[j] += d;
+    ag[j] += ks * (o[j] + b[j]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CnxLayerNorm(x, w, b, bias_in; eps) -> y, mean, rstd: LayerNorm over the last axis of v = x + bias_in
+// (the preceding depthwise conv's bias folded in); mean and rstd per row feed the backward pass.
+
+struct NormAttrs {
+  float eps;
+};
+
+void* NormCreate(TF_OpKernelConstruction* ctx) {
+  auto* a = new NormAttrs{1e-6f};
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrFloat(ctx, "eps", &a->eps, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+
+void NormDelete(void* k) { delete static_cast<NormAttrs*>(k); }
+
+void LayerNormCompute(void* kernel, TF_OpKernelContext* ctx) {
+  const float eps = static_cast<NormAttrs*>(kernel)->eps;
+  Inputs in(ctx);
+  TF_Tensor *x = in.Get(0), *w = in.Get(1), *b = in.Get(2), *bias_in = in.Get(3);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(x), m = c == 0 ? 0 : Count(x) / c;
+  if (Count(w) != c || Count(b) != c || Count(bias_in) != c) return in.Fail("CnxLayerNorm: w, b, bias_in must have C values");
+  TF_Tensor* y = in.Output(0, x);
+  TF_Tensor* mean = in.Output(1, {m});
+  TF_Tensor* rstd = in.Output(2, {m});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *px = Data(x), *pw = Data(w), *pb = Data(b), *pbi = Data(bias_in);
+  float *py = Data(y), *pm = Data(mean), *pr = Data(rstd);
+  GetPool().ParallelFor(m, kRowsPerTask, [=](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; r++) NormRow(px + r * c, pbi, pw, pb, py + r * c, c, eps, pm + r, pr + r);
+  });
+}
+
+// CnxLayerNormGrad(dy, x, w, bias_in, mean, rstd) -> dx, dw, db, dbias_in.
+void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *dy = in.Get(0), *x = in.Get(1), *w = in.Get(2), *bias_in = in.Get(3), *mean = in.Get(4), *rstd = in.Get(5);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(x), m = c == 0 ? 0 : Count(x) / c;
+  if (Count(dy) != Count(x) || Count(w) != c || Count(bias_in) != c || Count(mean) != m || Count(rstd) != m) {
+    return in.Fail("CnxLayerNormGrad: shape mismatch");
+  }
+  TF_Tensor* dx = in.Output(0, x);
+  TF_Tensor* dw = in.Output(1, {c});
+  TF_Tensor* db = in.Output(2, {c});
+  TF_Tensor* dbi = in.Output(3, {c});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pdy = Data(dy), *px = Data(x), *pw = Data(w), *pbi = Data(bias_in), *pm = Data(mean), *pr = Data(rstd);
+  float* pdx = Data(dx);
+  const int threads = GetPool().threads();
+  ColumnSums sw(threads, c), sb(threads, c), sbi(threads, c);
+  GetPool().ParallelFor(m, kRowsPerTask, [=, &sw, &sb, &sbi](int64_t r0, int64_t r1, int t) {
+    float *aw = sw.For(t), *ab = sb.For(t), *abi = sbi.For(t);
+    for (int64_t r = r0; r < r1; r++) {
+      NormGradRow(pdy + r * c, px + r * c, pbi, pw, pm[r], pr[r], pdx + r * c, aw, ab, abi, c);
+    }
+  });
+  sw.ReduceInto(Data(dw), threads);
+  sb.ReduceInto(Data(db), threads);
+  sbi.ReduceInto(Data(dbi), threads);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CnxBiasGelu(a, b) -> gelu(a + b): the first Linear's bias and exact (erf) GELU, as torch.nn.GELU().
+
+void BiasGeluCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *a = in.Get(0), *b = in.Get(1);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(a), m = c == 0 ? 0 : Count(a) / c;
+  if (Count(b) != c) return in.Fail("CnxBiasGelu: bias must have as many values as the last axis");
+  TF_Tensor* y = in.Output(0, a);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pa = Data(a), *pb = Data(b);
+  float* py = Data(y);
+  GetPool().ParallelFor(m, kRowsPerTask, [=](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; r++) BiasGeluRow(pa + r * c, pb, py + r * c, c);
+  });
+}
+
+// CnxBiasGeluGrad(dy, a, b) -> dh = dy * gelu'(a + b), db = column sums of dh.
+void BiasGeluGradCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *dy = in.Get(0), *a = in.Get(1), *b = in.Get(2);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(a), m = c == 0 ? 0 : Count(a) / c;
+  if (Count(b) != c || Count(dy) != Count(a)) return in.Fail("CnxBiasGeluGrad: shape mismatch");
+  TF_Tensor* dh = in.Output(0, a);
+  TF_Tensor* db = in.Output(1, {c});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pdy = Data(dy), *pa = Data(a), *pb = Data(b);
+  float* pdh = Data(dh);
+  const int threads = GetPool().threads();
+  ColumnSums sb(threads, c);
+  GetPool().ParallelFor(m, kRowsPerTask, [=, &sb](int64_t r0, int64_t r1, int t) {
+    float* ab = sb.For(t);
+    for (int64_t r = r0; r < r1; r++) BiasGeluGradRow(pdy + r * c, pa + r * c, pb, pdh + r * c, ab, c);
+  });
+  sb.ReduceInto(Data(db), threads);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// CnxScaleResidual(x, o, b, gamma, s) -> x + s[n] * gamma * (o + b): the second Linear's bias, layer
+// scale, stochastic depth (s = per-sample keep mask / keep probability) and the residual add in one
+// pass. x and o are [N, ..., C]; s has N values.
+
+void ScaleResidualCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *x = in.Get(0), *o = in.Get(1), *b = in.Get(2), *g = in.Get(3), *s = in.Get(4);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(x), m = c == 0 ? 0 : Count(x) / c, n = Count(s);
+  if (Count(o) != Count(x) || Count(b) != c || Count(g) != c || n == 0 || m % n != 0) {
+    return in.Fail("CnxScaleResidual: shape mismatch");
+  }
+  const int64_t rows_per_sample = m / n;
+  TF_Tensor* y = in.Output(0, x);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *px = Data(x), *po = Data(o), *pb = Data(b), *pg = Data(g), *ps = Data(s);
+  float* py = Data(y);
+  GetPool().ParallelFor(m, kRowsPerTask, [=](int64_t r0, int64_t r1, int) {
+    for (int64_t r = r0; r < r1; r++) ScaleResidualRow(px + r * c, po + r * c, pb, pg, ps[r / rows_per_sample], py + r * c, c);
+  });
+}
+
+// CnxScaleResidualGrad(dy, o, b, gamma, s) -> do = dy * s * gamma, db = sum(do), dgamma = sum(dy * s * (o + b)).
+void ScaleResidualGradCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *dy = in.Get(0), *o = in.Get(1), *b = in.Get(2), *g = in.Get(3), *s = in.Get(4);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const int64_t c = Last(o), m = c == 0 ? 0 : Count(o) / c, n = Count(s);
+  if (Count(dy) != Count(o) || Count(b) != c || Count(g) != c || n == 0 || m % n != 0) {
+    return in.Fail("CnxScaleResidualGrad: shape mismatch");
+  }
+  const int64_t rows_per_sample = m / n;
+  TF_Tensor* dout = in.Output(0, o);
+  TF_Tensor* db = in.Output(1, {c});
+  TF_Tensor* dg = in.Output(2, {c});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pdy = Data(dy), *po = Data(o), *pb = Data(b), *pg = Data(g), *ps = Data(s);
+  float* pdo = Data(dout);
+  const int threads = GetPool().threads();
+  ColumnSums sb(threads, c), sg(threads, c);
+  GetPool().ParallelFor(m, kRowsPerTask, [=, &sb, &sg](int64_t r0, int64_t r1, int t) {
+    float *ab = sb.For(t), *ag = sg.For(t);
+    for (int64_t r = r0; r < r1; r++) {
+      ScaleResidualGradRow(pdy + r * c, po + r * c, pb, pg, ps[r / rows_per_sample], pdo + r * c, ab, ag, c);
+    }
+  });
+  sb.ReduceInto(Data(db), threads);
+  sg.ReduceInto(Data(dg), threads);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Registration.
+
+bool RegisterOp(const char* name, std::initializer_list<const char*> inputs, std::initializer_list<const char*> outputs,
+                std::initializer_list<const char*> attrs, void* (*create)(TF_OpKernelConstruction*),
+                void (*compute)(void*, TF_OpKernelContext*), void (*del)(void*), std::string* error) {
+  TF_Status* s = TF_NewStatus();
+  TF_OpDefinitionBuilder* op = TF_NewOpDefinitionBuilder(name);
+  for (const char* i : inputs) TF_OpDefinitionBuilderAddInput(op, i);
+  for (const char* o : outputs) TF_OpDefinitionBuilderAddOutput(op, o);
+  for (const char* a : attrs) TF_OpDefinitionBuilderAddAttr(op, a);
+  TF_RegisterOpDefinition(op, s);
+  bool ok = TF_GetCode(s) == TF_OK;
+  if (ok) {
+    TF_KernelBuilder* kb = TF_NewKernelBuilder(name, "CPU", create, compute, del);
+    TF_RegisterKernelBuilder((std::string(name) + "Kernel").c_str(), kb, s);
+    ok = TF_GetCode(s) == TF_OK;
+  }
+  if (!ok) *error = std::string(name) + ": " + TF_Message(s);
+  TF_DeleteStatus(s);
+  return ok;
+}
+
+std::string RegisterAll() {
+  std::string error;
+  const bool ok =
+      RegisterOp("CnxLayerNorm", {"x: float", "w: float", "b: float", "bias_in: float"},
+                 {"y: float", "mean: float", "rstd: float"}, {"eps: float = 1e-6"}, NormCreate, LayerNormCompute,
+                 NormDelete, &error) &&
+      RegisterOp("CnxLayerNormGrad", {"dy: float", "x: float", "w: float", "bias_in: float", "mean: float", "rstd: float"},
+                 {"dx: float", "dw: float", "db: float", "dbias_in: float"}, {}, nullptr, LayerNormGradCompute, nullptr,
+                 &error) &&
+      RegisterOp("CnxBiasGelu", {"a: float", "b: float"}, {"y: float"}, {}, nullptr, BiasGeluCompute, nullptr, &error) &&
+      RegisterOp("CnxBiasGeluGrad", {"dy: float", "a: float", "b: float"}, {"dh: float", "db: float"}, {}, nullptr,
+                 BiasGeluGradCompute, nullptr, &error) &&
+      RegisterOp("CnxScaleResidual", {"x: float", "o: float", "b: float", "gamma: float", "s: float"}, {"y: float"}, {},
+                 nullptr, ScaleResidualCompute, nullptr, &error) &&
+      RegisterOp("CnxScaleResidualGrad", {"dy: float", "o: float", "b: float", "gamma: float", "s: float"},
+                 {"do: float", "db: float", "dgamma: float"}, {}, nullptr, ScaleResidualGradCompute, nullptr, &error);
+  return ok ? "" : error;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  // Ops register once per process, however many times the addon is required.
+  static const std::string error = RegisterAll();
+  napi_value result;
+  napi_create_object(env, &result);
+  napi_value err, threads;
+  napi_create_string_utf8(env, error.c_str(), error.size(), &err);
+  napi_set_named_property(env, result, "error", err);
+  napi_create_int32(env, GetPool().threads(), &threads);
+  napi_set_named_property(env, result, "threads", threads);
+  return result;
+}

@@ -1,0 +1,149 @@
+/**
+ * Fused CPU kernels for ConvNeXt (convnext_ops.cc), compiled on first use and registered as TensorFlow
+ * ops inside the libtensorflow that tfjs-node runs. They replace the many-op compositions of LayerNorm,
+ * bias + exact GELU and bias + layer scale + drop path + residual (one memory pass each instead of 3-10,
+ * forward and backward) — where the time went when profiling ConvNeXt against PyTorch (bench/).
+ *
+ * Available only on the tfjs-node CPU backend with a C++ compiler (g++, or $CXX) and Node's headers;
+ * everywhere else `nativeOps()` is undefined and the layers use plain TensorFlow.js ops with the same
+ * numerics. `CONVNEXT_NATIVE=0` turns the kernels off. The build (~3 s) is cached in
+ * `.cache/native/`, keyed by the source, compiler flags, Node version and CPU.
+ */
+import * as cp from 'child_process';
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { backendInfo, tf } from '../backend';
+
+const SOURCE = path.join(__dirname, 'convnext_ops.cc');
+const CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'native');
+const FLAGS = ['-O3', '-march=native', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
+
+interface TfjsNodeBackend {
+  binding: { TF_ATTR_FLOAT: number };
+  executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
+}
+
+/** The fused kernels; every function takes and returns float32 tensors tracked by tf.tidy. */
+export interface NativeOps {
+  /** LayerNorm over the last axis of x + biasIn: y, and per-row mean and 1/std for the backward pass. */
+  layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, biasIn: tf.Tensor, eps: number): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  /** Gradients of `layerNorm` for x, w, b and biasIn. */
+  layerNormGrad(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, biasIn: tf.Tensor, mean: tf.Tensor1D, rstd: tf.Tensor1D):
+    [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+  /** gelu(a + b), exact erf form, b broadcast over the last axis. */
+  biasGelu(a: tf.Tensor, b: tf.Tensor): tf.Tensor;
+  /** Gradients of `biasGelu` for a and b. */
+  biasGeluGrad(dy: tf.Tensor, a: tf.Tensor, b: tf.Tensor): [tf.Tensor, tf.Tensor1D];
+  /** x + s[n] * gamma * (o + b): bias, layer scale, per-sample drop-path scale s and the residual add. */
+  scaleResidual(x: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): tf.Tensor;
+  /** Gradients of `scaleResidual` for o, b and gamma (x's is dy itself). */
+  scaleResidualGrad(dy: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+}
+
+export interface NativeStatus {
+  enabled: boolean;
+  /** Why the kernels are off, or where the addon came from. */
+  detail: string;
+  threads?: number;
+}
+
+let loaded: { ops?: NativeOps; status: NativeStatus } | undefined;
+
+/** The fused kernels when they can run here, else undefined (callers fall back to plain ops). */
+export function nativeOps(): NativeOps | undefined {
+  loaded ??= load();
+  return loaded.ops;
+}
+
+export function nativeStatus(): NativeStatus {
+  loaded ??= load();
+  return loaded.status;
+}
+
+function off(detail: string): { status: NativeStatus } {
+  return { status: { enabled: false, detail } };
+}
+
+function load(): { ops?: NativeOps; status: NativeStatus } {
+  if (process.env.CONVNEXT_NATIVE === '0') return off('disabled by CONVNEXT_NATIVE=0');
+  const backend = backendInfo().name;
+  if (backend !== 'node') return off(`backend ${backend} (the kernels need tfjs-node on the CPU)`);
+  try {
+    const file = build();
+    const addon = require(file) as { error: string; threads: number };
+    if (addon.error) return off(`registering the ops failed: ${addon.error}`);
+    return { ops: wrap(tf.backend() as unknown as TfjsNodeBackend), status: { enabled: true, detail: file, threads: addon.threads } };
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    if (process.env.CONVNEXT_NATIVE === '1') throw new Error(`CONVNEXT_NATIVE=1 but the fused kernels failed: ${msg}`);
+    process.emitWarning(`convnext-ts: fused CPU kernels unavailable (${msg}); using plain TensorFlow.js ops`);
+    return off(msg);
+  }
+}
+
+function nodeIncludeDir(): string {
+  const candidates = [
+    path.resolve(process.execPath, '..', '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ];
+  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'node_api.h')));
+  if (!dir) throw new Error(`node_api.h not found (looked in ${candidates.join(', ')})`);
+  return dir;
+}
+
+function tensorflowLibDir(): string {
+  const pkg = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
+  const dir = path.join(pkg, 'deps', 'lib');
+  if (!fs.existsSync(path.join(dir, 'libtensorflow_framework.so.2'))) {
+    throw new Error(`libtensorflow_framework.so.2 not found in ${dir}`);
+  }
+  return dir;
+}
+
+/** Compiles the addon unless a build for this source, toolchain and machine is cached; returns its path. */
+function build(): string {
+  const cxx = process.env.CXX ?? 'g++';
+  const include = nodeIncludeDir();
+  const libDir = tensorflowLibDir();
+  const lib = path.join(libDir, 'libtensorflow_framework.so.2');
+  const source = fs.readFileSync(SOURCE);
+  const key = crypto.createHash('sha256')
+    .update(source).update(FLAGS.join(' ')).update(cxx).update(process.version)
+    .update(os.cpus()[0]?.model ?? '').update(lib).update(String(fs.statSync(lib).size))
+    .digest('hex').slice(0, 16);
+  const out = path.join(CACHE_DIR, `convnext_ops-${key}.node`);
+  if (fs.existsSync(out)) return out;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const args = [...FLAGS, `-I${include}`, SOURCE, `-L${libDir}`, '-l:libtensorflow_framework.so.2',
+    `-Wl,-rpath,${libDir}`, '-o', tmp];
+  const r = cp.spawnSync(cxx, args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`${cxx} could not run: ${r.error.message}`);
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { force: true });
+    throw new Error(`${cxx} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 5).join(' | ')}`);
+  }
+  fs.renameSync(tmp, out); // atomic: concurrent builders all end with a complete file
+  return out;
+}
+
+function wrap(backend: TfjsNodeBackend): NativeOps {
+  const run = (name: string, inputs: tf.Tensor[], n: number, attrs: unknown[] = []) =>
+    backend.executeMultipleOutputs(name, attrs, inputs, n);
+  return {
+    layerNorm: (x, w, b, biasIn, eps) => {
+      const eAttr = { name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps };
+      return run('CnxLayerNorm', [x, w, b, biasIn], 3, [eAttr]) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+    },
+    layerNormGrad: (dy, x, w, biasIn, mean, rstd) =>
+      run('CnxLayerNormGrad', [dy, x, w, biasIn, mean, rstd], 4) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D],
+    biasGelu: (a, b) => run('CnxBiasGelu', [a, b], 1)[0],
+    biasGeluGrad: (dy, a, b) => run('CnxBiasGeluGrad', [dy, a, b], 2) as [tf.Tensor, tf.Tensor1D],
+    scaleResidual: (x, o, b, gamma, s) => run('CnxScaleResidual', [x, o, b, gamma, s], 1)[0],
+    scaleResidualGrad: (dy, o, b, gamma, s) =>
+      run('CnxScaleResidualGrad', [dy, o, b, gamma, s], 3) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D],
+  };
+}
