@@ -111,8 +111,7 @@ export class Block extends Module {
           const convAttrs = { strides: 1, pad: 'same', dilations: 1 };
           const dXc = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dD, filter: k },
             { ...convAttrs, inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-          const dK = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: xs, dy: dD },
-            { ...convAttrs, filterShape: k.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+          const dK = ops.depthwiseFilterGrad(xs as tf.Tensor4D, dD as tf.Tensor4D, k.shape[0]);
           return [tf.add(dy, dXc), dK, dBd, dLw, dLb, dW1, dB1, dW2, dB2, dG, tf.zerosLike(si)];
         },
       };

@@ -60,6 +60,7 @@ TF_KernelBuilder* TF_NewKernelBuilder(const char* op_name, const char* device_na
                                       void (*compute_func)(void*, TF_OpKernelContext*), void (*delete_func)(void*));
 void TF_RegisterKernelBuilder(const char* kernel_name, TF_KernelBuilder*, TF_Status*);
 void TF_OpKernelConstruction_GetAttrFloat(TF_OpKernelConstruction*, const char* attr_name, float* val, TF_Status*);
+void TF_OpKernelConstruction_GetAttrInt32(TF_OpKernelConstruction*, const char* attr_name, int32_t* val, TF_Status*);
 void TF_GetInput(TF_OpKernelContext*, int i, TF_Tensor** tensor, TF_Status*);
 TF_Tensor* TF_AllocateOutput(TF_OpKernelContext*, int index, TF_DataType, const int64_t* dims, int num_dims,
                              size_t len, TF_Status*);
@@ -498,6 +499,85 @@ void ScaleResidualGradCompute(void*, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// CnxDepthwiseFilterGrad(x, dy; k) -> dw [k, k, C, 1]: the filter gradient of a stride-1, 'same'-padded
+// k x k depthwise conv in NHWC, dw[i, j, c] = sum over n, h, w of x[n, h + i - k/2, w + j - k/2, c] *
+// dy[n, h, w, c]. TensorFlow's DepthwiseConv2dNativeBackpropFilter takes 5-20x the forward conv's time
+// here; this sums each tap over a row in registers (16 channels at a time) and spreads rows over threads.
+
+struct KernelSizeAttr {
+  int32_t k;
+};
+
+void* KernelSizeCreate(TF_OpKernelConstruction* ctx) {
+  auto* a = new KernelSizeAttr{7};
+  TF_Status* s = TF_NewStatus();
+  TF_OpKernelConstruction_GetAttrInt32(ctx, "k", &a->k, s);
+  TF_DeleteStatus(s);
+  return a;
+}
+
+void KernelSizeDelete(void* k) { delete static_cast<KernelSizeAttr*>(k); }
+
+// acc[c] += sum over w in [w0, w1) of x[w * c_stride + c] * dy[w * c_stride + c], for 16 channels.
+__attribute__((noinline)) void TapRow16(const float* __restrict x, const float* __restrict dy, int64_t w0, int64_t w1,
+                                        int64_t stride, float* __restrict acc) {
+  float s[16] = {0.f};
+  for (int64_t w = w0; w < w1; w++) {
+    const float* __restrict xp = x + w * stride;
+    const float* __restrict dp = dy + w * stride;
+#pragma omp simd
+    for (int q = 0; q < 16; q++) s[q] += xp[q] * dp[q];
+  }
+#pragma omp simd
+  for (int q = 0; q < 16; q++) acc[q] += s[q];
+}
+
+void TapRowTail(const float* x, const float* dy, int64_t w0, int64_t w1, int64_t stride, float* acc, int64_t n) {
+  for (int64_t w = w0; w < w1; w++) {
+    for (int64_t q = 0; q < n; q++) acc[q] += x[w * stride + q] * dy[w * stride + q];
+  }
+}
+
+void DepthwiseFilterGradCompute(void* kernel, TF_OpKernelContext* ctx) {
+  const int64_t k = static_cast<KernelSizeAttr*>(kernel)->k, p = k / 2;
+  Inputs in(ctx);
+  TF_Tensor *x = in.Get(0), *dy = in.Get(1);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  if (TF_NumDims(x) != 4 || TF_NumDims(dy) != 4 || Count(x) != Count(dy) || k % 2 != 1) {
+    return in.Fail("CnxDepthwiseFilterGrad: x and dy must be NHWC of one shape, k odd");
+  }
+  const int64_t n = TF_Dim(x, 0), h = TF_Dim(x, 1), w = TF_Dim(x, 2), c = TF_Dim(x, 3);
+  TF_Tensor* dw = in.Output(0, {k, k, c, 1});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *px = Data(x), *pdy = Data(dy);
+  const int threads = GetPool().threads();
+  ColumnSums acc(threads, k * k * c);
+  GetPool().ParallelFor(n * h, 1, [=, &acc](int64_t r0, int64_t r1, int t) {
+    float* a = acc.For(t);
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t b = r / h, y = r % h;
+      const float* dyr = pdy + r * w * c;
+      for (int64_t i = 0; i < k; i++) {
+        const int64_t yi = y + i - p;
+        if (yi < 0 || yi >= h) continue;
+        const float* xr = px + (b * h + yi) * w * c;
+        for (int64_t j = 0; j < k; j++) {
+          // Output columns whose input column w + j - p is inside the image.
+          const int64_t w0 = std::max<int64_t>(0, p - j), w1 = std::min<int64_t>(w, w + p - j);
+          if (w0 >= w1) continue;
+          const float* xs = xr + (j - p) * c;  // x column (w + j - p) for output column w
+          float* at = a + (i * k + j) * c;
+          int64_t c0 = 0;
+          for (; c0 + 16 <= c; c0 += 16) TapRow16(xs + c0, dyr + c0, w0, w1, c, at + c0);
+          if (c0 < c) TapRowTail(xs + c0, dyr + c0, w0, w1, c, at + c0, c - c0);
+        }
+      }
+    }
+  });
+  acc.ReduceInto(Data(dw), threads);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Registration.
 
 bool RegisterOp(const char* name, std::initializer_list<const char*> inputs, std::initializer_list<const char*> outputs,
@@ -535,7 +615,9 @@ std::string RegisterAll() {
       RegisterOp("CnxScaleResidual", {"x: float", "o: float", "b: float", "gamma: float", "s: float"}, {"y: float"}, {},
                  nullptr, ScaleResidualCompute, nullptr, &error) &&
       RegisterOp("CnxScaleResidualGrad", {"dy: float", "o: float", "b: float", "gamma: float", "s: float"},
-                 {"do: float", "db: float", "dgamma: float"}, {}, nullptr, ScaleResidualGradCompute, nullptr, &error);
+                 {"do: float", "db: float", "dgamma: float"}, {}, nullptr, ScaleResidualGradCompute, nullptr, &error) &&
+      RegisterOp("CnxDepthwiseFilterGrad", {"x: float", "dy: float"}, {"dw: float"}, {"k: int = 7"}, KernelSizeCreate,
+                 DepthwiseFilterGradCompute, KernelSizeDelete, &error);
   return ok ? "" : error;
 }
 

@@ -2,7 +2,7 @@
  * Fused CPU kernels for ConvNeXt (convnext_ops.cc), compiled on first use and registered as TensorFlow
  * ops inside the libtensorflow that tfjs-node runs. They replace the many-op compositions of LayerNorm,
  * bias + exact GELU and bias + layer scale + drop path + residual (one memory pass each instead of 3-10,
- * forward and backward) — where the time went when profiling ConvNeXt against PyTorch (bench/).
+ * forward and backward), and the depthwise conv's filter gradient — where the time went when profiling ConvNeXt against PyTorch (bench/).
  *
  * Available only on the tfjs-node CPU backend with a C++ compiler (g++, or $CXX) and Node's headers;
  * everywhere else `nativeOps()` is undefined and the layers use plain TensorFlow.js ops with the same
@@ -21,7 +21,7 @@ const CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'native');
 const FLAGS = ['-O3', '-march=native', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
 
 interface TfjsNodeBackend {
-  binding: { TF_ATTR_FLOAT: number };
+  binding: { TF_ATTR_FLOAT: number; TF_ATTR_INT: number };
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
 }
 
@@ -40,6 +40,8 @@ export interface NativeOps {
   scaleResidual(x: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): tf.Tensor;
   /** Gradients of `scaleResidual` for o, b and gamma (x's is dy itself). */
   scaleResidualGrad(dy: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  /** Filter gradient [k, k, C, 1] of a stride-1 'same' k x k depthwise conv of NHWC x, given dy. */
+  depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D;
 }
 
 export interface NativeStatus {
@@ -50,11 +52,23 @@ export interface NativeStatus {
 }
 
 let loaded: { ops?: NativeOps; status: NativeStatus } | undefined;
+let suspended = 0;
 
 /** The fused kernels when they can run here, else undefined (callers fall back to plain ops). */
 export function nativeOps(): NativeOps | undefined {
+  if (suspended > 0) return undefined;
   loaded ??= load();
   return loaded.ops;
+}
+
+/** Runs `fn` on the plain-op code paths, e.g. to compare them with the fused kernels. */
+export function withoutNativeOps<T>(fn: () => T): T {
+  suspended++;
+  try {
+    return fn();
+  } finally {
+    suspended--;
+  }
 }
 
 export function nativeStatus(): NativeStatus {
@@ -145,5 +159,7 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
     scaleResidual: (x, o, b, gamma, s) => run('CnxScaleResidual', [x, o, b, gamma, s], 1)[0],
     scaleResidualGrad: (dy, o, b, gamma, s) =>
       run('CnxScaleResidualGrad', [dy, o, b, gamma, s], 3) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D],
+    depthwiseFilterGrad: (x, dy, k) =>
+      run('CnxDepthwiseFilterGrad', [x, dy], 1, [{ name: 'k', type: backend.binding.TF_ATTR_INT, value: k }])[0] as tf.Tensor4D,
   };
 }
