@@ -1,11 +1,14 @@
 /** The flower ablation's configs and statistics (no training here; notebook 04 runs it in smoke mode). */
 import { strict as assert } from 'assert';
 import {
-  ABLATION_SETTINGS, RowSummary, Stat, checkStudyClaims, compareToBaseline, formatStat, meanStd, rowConfig,
+  ABLATION_SETTINGS, RowSummary, Stat, checkStudyClaims, compareToBaseline, formatStat, meanStd, pretrainConfig, rowConfig,
   studyComplexity, transferConfig,
 } from '../src/convnext/study-ablation';
 import { STUDY_PRESET_NAMES } from '../src/convnext';
-import { configHash } from '../src/train/config';
+import { checkConfig, configHash } from '../src/train/config';
+import { resolveRecipe } from '../src/train/recipe';
+import { buildModel } from '../src/train/run-config';
+import { tf } from '../src/backend';
 
 const stat = (values: number[]): Stat => meanStd(values);
 
@@ -67,6 +70,23 @@ describe('study ablation', () => {
     const t = transferConfig(s, 2, '/w.safetensors');
     assert.deepEqual(t.model, { ...c.model, name: 'study_mini_convnext', weights: '/w.safetensors', newHead: true });
     assert.deepEqual(t.recipe, rowConfig(s, 'convnext', 2).recipe);
+  });
+
+  it('quick-mode configs are valid trainer configs whose models take the quick input size', () => {
+    const s = ABLATION_SETTINGS.quick;
+    for (const preset of STUDY_PRESET_NAMES) {
+      const c = checkConfig(rowConfig(s, preset, 0));
+      const r = resolveRecipe(c.recipe);
+      assert.equal(r.epochs * Math.floor(3885 / r.batchSize), 5 * 60, 'updates of a quick run');
+      const m = buildModel(c, 5);
+      const y = tf.tidy(() => m.forward(tf.zeros([1, s.inputSize, s.inputSize, 3])));
+      assert.deepEqual(y.shape, [1, 5]);
+      y.dispose();
+      m.dispose();
+    }
+    const p = checkConfig(pretrainConfig(s));
+    assert.equal(p.data.name, 'cifar10');
+    assert.equal(resolveRecipe(p.recipe).epochs, s.pretrain.epochs);
   });
 
   it('full mode is the study\'s setting: ConvNeXt-T at 224 px (4.47 GMACs with a 5-class head)', () => {

@@ -59,8 +59,8 @@ export const ABLATION_SETTINGS: Record<Mode, AblationSettings> = {
     seeds: [0, 1], splitSeed: 0, perClass: 4, augment: { ...LIGHT_AUGMENT, inputSize: 32 },
     pretrain: { epochs: 1, perClass: 4 }, layerScaleInitValue: 1,
   },
-  // Measured on the 2-core CPU: batch 64 trains the mini arch at ~220 img/s (batch 32: ~150), CBAM rows
-  // at about half that; 5 epochs × 24 runs + the pretraining fit in about an hour.
+  // Measured on the shared 2-core CPU: batch 64 trains the mini arch at ~220 img/s (batch 32: ~150), CBAM
+  // rows at about half that; from these, 5 epochs × 24 runs + the pretraining come to about an hour.
   quick: {
     mode: 'quick', arch: 'mini', inputSize: 64, epochs: 5, batchSize: 64, lr: 2e-3, warmupEpochs: 1,
     seeds: [0, 1, 2], splitSeed: 0, augment: { ...LIGHT_AUGMENT, inputSize: 64 },
