@@ -61,14 +61,22 @@ export function nativeOps(): NativeOps | undefined {
   return loaded.ops;
 }
 
-/** Runs `fn` on the plain-op code paths, e.g. to compare them with the fused kernels. */
+/**
+ * Runs `fn` on the plain-op code paths, e.g. to compare them with the fused kernels. An async `fn` keeps
+ * them off until its promise settles (for everything running meanwhile too).
+ */
 export function withoutNativeOps<T>(fn: () => T): T {
   suspended++;
+  let result: T;
   try {
-    return fn();
-  } finally {
+    result = fn();
+  } catch (err) {
     suspended--;
+    throw err;
   }
+  if (result instanceof Promise) return result.finally(() => { suspended--; }) as T;
+  suspended--;
+  return result;
 }
 
 export function nativeStatus(): NativeStatus {
