@@ -3,8 +3,9 @@ import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import {
   Block, CBAM, ConvNeXt, Conv2d, DynamicConv2d, FeatureFusion, STUDY_PRESET_NAMES, ScaledDynamicConv2d,
-  SqueezeExcite, StudyConvNeXt, complexity, createModel, createStudyModel, listModels, temperatureAt,
+  SqueezeExcite, StudyConvNeXt, complexity, createModel, createStudyModel, gelu, listModels, temperatureAt,
 } from '../src/convnext';
+import { loadStateDict, stateDict } from '../src/convnext/weights';
 
 // Stage maps at 64 px: 16, 8, 4, 2 pixels wide.
 const arch = { depths: [1, 1, 2, 1], dims: [16, 32, 64, 128], numClasses: 5 };
@@ -116,16 +117,58 @@ describe('StudyConvNeXt', () => {
     ref.dispose();
   });
 
-  it('scaled dwconv with a saturated gate (s = 1) is the plain conv it extends', () => {
+  it('scaled dwconv with a saturated gate (s = 1) is the plain conv with its weights', () => {
     const s = new ScaledDynamicConv2d(4, 4, { kernelSize: 3, padding: 1, groups: 4 });
     s.bias?.assign(tf.randomNormal([4]));
     s.gate.weight.assign(tf.zeros([4, 4]));
     s.gate.bias.assign(tf.fill([4], 30));
     const x = tf.randomNormal([2, 6, 6, 4]) as tf.Tensor4D;
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(s.forward(x), Conv2d.prototype.forward.call(s, x)))).dataSync()[0]);
+    const plain = new Conv2d(4, 4, { kernelSize: 3, padding: 1, groups: 4 });
+    plain.weight.assign(s.weight);
+    plain.bias?.assign(s.bias as tf.Variable);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(s.forward(x), plain.forward(x)))).dataSync()[0]);
+    plain.dispose();
     assert.ok(diff < 1e-6, `max diff ${diff}`);
     tf.dispose(x);
     s.dispose();
+  });
+
+  it('a block with a replaced dwconv runs that module (not a fused plain-conv shortcut)', () => {
+    for (const dwconv of [
+      (d: number, k: number) => new ScaledDynamicConv2d(d, d, { kernelSize: k, padding: k >> 1, groups: d }),
+      (d: number, k: number) => new DynamicConv2d(d, { kernelSize: k, padding: k >> 1 }),
+    ]) {
+      const b = new Block(8, { dwconv, layerScaleInitValue: 1 });
+      for (const [, p] of b.namedParameters()) p.assign(tf.randomNormal(p.shape, 0, 0.5));
+      b.eval();
+      const x = tf.randomNormal([2, 6, 6, 8]) as tf.Tensor4D;
+      const diff = tf.tidy(() => {
+        const h = b.pwconv2.forward(gelu(b.pwconv1.forward(b.norm.forward(b.dwconv.forward(x)))));
+        const ref = tf.add(x, tf.mul(h, b.gamma as tf.Tensor));
+        return tf.max(tf.abs(tf.sub(b.forward(x), ref))).dataSync()[0];
+      });
+      assert.ok(diff < 1e-4, `${b.dwconv.constructor.name}: max diff ${diff}`);
+      tf.dispose(x);
+      b.dispose();
+    }
+  });
+
+  it('state dicts round-trip every preset; the scaled dwconv exports PyTorch layouts', () => {
+    for (const preset of STUDY_PRESET_NAMES) {
+      const a = createStudyModel(preset, arch);
+      const b = createStudyModel(preset, arch);
+      loadStateDict(b, stateDict(a));
+      for (const [[n, p], [, q]] of a.namedParameters().map((e, i) => [e, b.namedParameters()[i]])) {
+        assert.deepEqual(q.dataSync(), p.dataSync(), `${preset}: ${n}`);
+      }
+      a.dispose();
+      b.dispose();
+    }
+    const sd = stateDict(new ScaledDynamicConv2d(6, 6, { kernelSize: 7, padding: 3, groups: 6 }));
+    assert.deepEqual(sd.get('weight')?.shape, [6, 1, 7, 7]);
+    const dense = stateDict(new ScaledDynamicConv2d(4, 6, { kernelSize: 3 }));
+    assert.deepEqual(dense.get('weight')?.shape, [6, 4, 3, 3]);
+    assert.deepEqual(dense.get('gate.weight')?.shape, [6, 4]);
   });
 
   it('registers the seven Table 3 rows for the mini CPU arch, ConvNeXt-atto and ConvNeXt-T', () => {
