@@ -90,10 +90,10 @@ export class Block extends Module {
       const save = args[11] as tf.GradSaveFunc;
       const d = tf.depthwiseConv2d(xi as tf.Tensor4D, k as tf.Tensor4D, 1, 'same');
       const [normed, mean, rstd] = ops.layerNorm(d, lw, lb, bd, eps);
-      const nf = normed.reshape([-1, c]) as tf.Tensor2D;
-      const a = tf.matMul(nf, w1 as tf.Tensor2D);
-      const h = ops.biasGelu(a, b1) as tf.Tensor2D;
-      const o = tf.matMul(h, w2 as tf.Tensor2D);
+      const nf = normed.reshape([-1, c]);
+      const a = ops.matMul(nf, w1, false, false);
+      const h = ops.biasGelu(a, b1);
+      const o = ops.matMul(h, w2, false, false);
       // Everything the backward pass reads, inputs included: those made in this tidy (s, a missing
       // gamma or bias) are disposed by the time backprop runs.
       save([xi, d, mean, rstd, nf, a, h, o, k, bd, lw, w1, b1, w2, b2, g, si]);
@@ -102,11 +102,11 @@ export class Block extends Module {
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ds, ms, rs, ns, as, hs, os, k, bd, lw, w1, b1, w2, b2, g, si] = saved;
           const [dO, dB2, dG] = ops.scaleResidualGrad(dy.reshape([-1, c]), os, b2, g, si as tf.Tensor1D);
-          const dW2 = tf.matMul(hs as tf.Tensor2D, dO as tf.Tensor2D, true, false);
-          const dH = tf.matMul(dO as tf.Tensor2D, w2 as tf.Tensor2D, false, true);
+          const dW2 = ops.matMul(hs, dO, true, false);
+          const dH = ops.matMul(dO, w2, false, true);
           const [dA, dB1] = ops.biasGeluGrad(dH, as, b1);
-          const dW1 = tf.matMul(ns as tf.Tensor2D, dA as tf.Tensor2D, true, false);
-          const dN = tf.matMul(dA as tf.Tensor2D, w1 as tf.Tensor2D, false, true);
+          const dW1 = ops.matMul(ns, dA, true, false);
+          const dN = ops.matMul(dA, w1, false, true);
           const [dD, dLw, dLb, dBd] = ops.layerNormGrad(dN, ds, lw, bd, ms as tf.Tensor1D, rs as tf.Tensor1D);
           const convAttrs = { strides: 1, pad: 'same', dilations: 1 };
           const dXc = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dD, filter: k },
