@@ -8,7 +8,8 @@
  *
  * Cases: tiny-infer-b1, tiny-infer-b16, tiny-train-b16 (ConvNeXt-T at 224), atto-train (ConvNeXt-atto at
  * 64), peak (matmul GFLOP/s), memory (tensor count and RSS over --memory-steps training steps), pipeline
- * (input pipeline images/s on flowers5 and CIFAR-10), real-data (training on flowers5 vs. synthetic).
+ * (input pipeline images/s on flowers5 and CIFAR-10), real-data (training on flowers5 vs. synthetic), and any
+ * model:size:batch:eval|train (e.g. convnext_tiny:224:64:eval, as bench/gpu-check.sh runs).
  * Results go to bench/results/<mode>-<timestamp>.json (--out to change) and print as a Markdown table.
  */
 import * as os from 'os';
@@ -26,11 +27,13 @@ import { BenchResults, CaseResult, RESULTS_DIR, markdownReport, writeResults } f
 import { TorchInfo, findTorch, runTorchCase, torchPeak } from './lib/torch';
 
 const ALL_CASES = ['tiny-infer-b1', 'tiny-infer-b16', 'tiny-train-b16', 'atto-train', 'peak', 'memory', 'pipeline', 'real-data'];
+/** Any other model case: `model:size:batch:eval|train`, e.g. `convnext_tiny:224:64:eval`. */
+const CUSTOM_CASE = /^(convnext_[a-z]+):(\d+):(\d+):(eval|train)$/;
 
 const cli = new Command('bench')
   .description('ConvNeXt training and inference speed vs. PyTorch on this machine')
   .option('--quick', 'CI-size smoke run: tiny shapes and few iterations')
-  .option('--cases <list>', `comma-separated subset of ${ALL_CASES.join(', ')}`, ALL_CASES.join(','))
+  .option('--cases <list>', `comma-separated subset of ${ALL_CASES.join(', ')}, or model:size:batch:eval|train`, ALL_CASES.join(','))
   .option('--warmup <n>', 'untimed steps per case')
   .option('--min-iters <n>', 'timed steps per case, at least')
   .option('--max-iters <n>', 'timed steps per case, at most')
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
   const o = cli.opts<Opts>();
   const quick = !!o.quick;
   const wanted = o.cases.split(',').map((s) => s.trim()).filter(Boolean);
-  const unknown = wanted.filter((c) => !ALL_CASES.includes(c));
+  const unknown = wanted.filter((c) => !ALL_CASES.includes(c) && !CUSTOM_CASE.test(c));
   if (unknown.length) throw new Error(`unknown case(s) ${unknown.join(', ')}; known: ${ALL_CASES.join(', ')}`);
   const timing: TimingOptions = {
     warmup: int(o.warmup, quick ? 1 : 2, 'warmup'),
@@ -81,6 +84,10 @@ async function main(): Promise<void> {
     'tiny-train-b16': { model: quick ? 'convnext_atto' : 'convnext_tiny', size: tinySize, batch: quick ? 4 : 16, mode: 'train', numClasses: 1000, dropPath: 0.1 },
     'atto-train': { model: 'convnext_atto', size: quick ? 32 : 64, batch: quick ? 8 : 64, mode: 'train', numClasses: 10, dropPath: 0 },
   };
+  for (const w of wanted) {
+    const m = CUSTOM_CASE.exec(w);
+    if (m) defs[w] = { model: m[1], size: Number(m[2]), batch: Number(m[3]), mode: m[4] as 'eval' | 'train', numClasses: 1000, dropPath: m[4] === 'train' ? 0.1 : 0 };
+  }
   const modelCases = wanted.filter((w) => w in defs).map((w) => ({ ...defs[w], name: caseName(defs[w]) }));
 
   const results: BenchResults = {
@@ -162,7 +169,8 @@ async function main(): Promise<void> {
 
   results.machine.loadAverageAfter = os.loadavg();
   const stamp = results.createdAt.replace(/[:.]/g, '-');
-  const out = o.out ?? path.join(quick ? path.join(__dirname, '..', 'runs', 'bench') : RESULTS_DIR, `${results.mode}-${stamp}.json`);
+  const prefix = backendInfo().name === 'node-gpu' ? 'gpu' : results.mode;
+  const out = o.out ?? path.join(quick ? path.join(__dirname, '..', 'runs', 'bench') : RESULTS_DIR, `${prefix}-${stamp}.json`);
   writeResults(out, results);
   console.log(markdownReport(results));
   log(`results written to ${path.relative(process.cwd(), out)}; live tensors at exit ${tf.memory().numTensors}`);
