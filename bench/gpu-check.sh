@@ -15,6 +15,8 @@
 # (minutes the first time; CUDA_CACHE_MAXSIZE keeps the result), and cuDNN 8.1 predates Hopper, so expect
 # the check to be slower than the hardware allows, or to fail in cuDNN; an Ampere or Volta GPU is the safe
 # choice. The fused CPU kernels (src/native) are CPU-only and stay off on this backend.
+# The lent H100 machine of this project (checked 2026-11-28) has no Node.js, CUDA 13 / cuDNN 9 only and no
+# network, so this script cannot run there: it needs a GPU machine prepared as above.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +24,7 @@ BATCHES="${GPU_CHECK_BATCHES:-64 128}"
 
 die() { echo "gpu-check: $*" >&2; exit 2; }
 
+command -v node >/dev/null || die "Node.js (>= 20) not found"
 command -v nvidia-smi >/dev/null || die "nvidia-smi not found: no NVIDIA driver on this machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader \
   || die "nvidia-smi cannot talk to a GPU"
