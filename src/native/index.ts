@@ -154,6 +154,10 @@ function build(): string {
     throw new Error(`${cxx} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 5).join(' | ')}`);
   }
   fs.renameSync(tmp, out); // atomic: concurrent builders all end with a complete file
+  // Builds of older sources are never loaded again (a process that has one open keeps its mapping).
+  for (const f of fs.readdirSync(CACHE_DIR)) {
+    if (/^convnext_ops-[0-9a-f]+\.node$/.test(f) && path.join(CACHE_DIR, f) !== out) fs.rmSync(path.join(CACHE_DIR, f), { force: true });
+  }
   return out;
 }
 
