@@ -155,13 +155,26 @@ describe('fit (tiny synthetic task)', function () {
     resumed.dispose();
   });
 
+  it('maxTrainMinutes ends training at the epoch whose successor would pass the budget', async () => {
+    const dir = tmp('budget');
+    const { train, val } = tinyLoaders();
+    const m = tinyModel(0);
+    const lines: string[] = [];
+    const r = await fit({ model: m, train, val, recipe: { ...TINY_RECIPE, maxTrainMinutes: 1e-5 }, runDir: dir, progress: false, log: (l) => lines.push(l) });
+    assert.equal(r.history.length, 1);
+    assert.ok(lines.some((l) => /stopping after epoch 1 of 3: another epoch .* would pass the 0.00001-minute training budget/.test(l)), lines.join('\n'));
+    assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).stoppedEarly, true);
+    r.ema?.dispose();
+    m.dispose();
+  });
+
   it('refuses to resume with a different recipe', async () => {
     const dir = tmp('recipe');
     const { train } = tinyLoaders();
     const m = tinyModel(0);
     const r = await fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1 }, runDir: dir, ...quiet });
     r.ema?.dispose();
-    await assert.rejects(fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1, lr: 1 }, runDir: dir, resume: true, ...quiet }), /recipe differs/);
+    await assert.rejects(fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1, lr: 1 }, runDir: dir, resume: true, ...quiet }), /recipe differs from this one in lr/);
     m.dispose();
   });
 });

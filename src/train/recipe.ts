@@ -50,6 +50,11 @@ export interface TrainRecipe {
   checkpointEverySteps: number;
   /** Metric choosing the `best` checkpoint. */
   monitor: 'valTop1' | 'emaTop1';
+  /**
+   * Wall-clock budget of training (evaluation excluded): training ends early, at an epoch boundary, when
+   * the next epoch would end past it (its time estimated by the last epoch's). Absent: no limit.
+   */
+  maxTrainMinutes?: number;
 }
 
 export const PAPER_RECIPE: TrainRecipe = {
@@ -92,6 +97,7 @@ export function resolveRecipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe
   check(['adamw', 'sgd'].includes(r.optimizer), `unknown optimizer "${r.optimizer}" (adamw | sgd)`);
   check(['soft-target', 'label-smoothing'].includes(r.loss), `unknown loss "${r.loss}" (soft-target | label-smoothing)`);
   check(Number.isInteger(r.evalEvery) && r.evalEvery > 0, 'evalEvery must be a positive integer');
+  check(r.maxTrainMinutes === undefined || r.maxTrainMinutes > 0, 'maxTrainMinutes must be > 0');
   check(!(r.monitor === 'emaTop1' && !(r.modelEma && r.evalEma)), 'monitor emaTop1 needs modelEma and evalEma');
   return r;
 }

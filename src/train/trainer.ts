@@ -12,6 +12,7 @@ import type { Dataset } from '../data/dataset';
 import { DataLoader, type Batch } from '../data/loader';
 import { ClassificationMeter, type ClassificationSummary } from '../metrics/classification';
 import { AdamW } from './adamw';
+import { configHash } from './config';
 import { findCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint, type TrainPosition } from './checkpoint';
 import { ModelEma } from './ema';
 import { labelSmoothingCrossEntropy, softTargetCrossEntropy } from './loss';
@@ -253,9 +254,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     const dir = findCheckpoint(run.checkpoints, 'last');
     if (dir) {
       const ck = loadCheckpoint<TrainExtra>(dir);
-      const was = JSON.stringify(ck.meta.extra.recipe);
-      if (was !== JSON.stringify(r)) {
-        throw new Error(`cannot resume ${run.dir}: its recipe differs from this one.\n  saved: ${was}\n  now:   ${JSON.stringify(r)}`);
+      if (configHash(ck.meta.extra.recipe) !== configHash(r)) {
+        const diff = Object.keys({ ...r, ...ck.meta.extra.recipe })
+          .filter((k) => JSON.stringify((r as unknown as Record<string, unknown>)[k]) !== JSON.stringify((ck.meta.extra.recipe as unknown as Record<string, unknown>)[k]));
+        throw new Error(`cannot resume ${run.dir}: its recipe differs from this one in ${diff.join(', ')}`);
       }
       restoreCheckpoint(ck, model, optimizer, ema);
       pos = ck.meta.position;
@@ -409,6 +411,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       if ((await o.onEpoch?.(rec, history)) === 'stop') {
         stopped = true;
         say(`stopped by onEpoch after epoch ${epoch}`);
+      } else if (r.maxTrainMinutes !== undefined && epoch + 1 < r.epochs && trainSeconds + sums.seconds > 60 * r.maxTrainMinutes) {
+        stopped = true;
+        say(`stopping after epoch ${epoch + 1} of ${r.epochs}: another epoch (~${(sums.seconds / 60).toFixed(1)} min) would pass ` +
+          `the ${r.maxTrainMinutes}-minute training budget (${(trainSeconds / 60).toFixed(1)} min used)`);
       }
     }
   } finally {
@@ -416,7 +422,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     optimizer.dispose();
   }
   const final = history[history.length - 1];
-  if (run && final) run.writeJson('summary.json', { final, best, trainMinutes: trainSeconds / 60, epochsDone: history.length });
+  if (run && final) run.writeJson('summary.json', { final, best, trainMinutes: trainSeconds / 60, epochsDone: history.length, stoppedEarly: stopped });
   return { history, best, final, runDir: run?.dir, interrupted, ema };
 }
 

@@ -141,7 +141,8 @@ export function registerEvalCommand(program: Command): void {
       const e = await evaluate(model, loader, { progress: f.progress, label: 'eval' });
       model.dispose();
       printEvaluation(e, classes, `${source} on ${ds.length} images`);
-      const out = f.out ?? (f.run ? path.join(f.run, `eval-${f.data || f.dataset ? f.split : 'val'}${f.ema ? '-ema' : ''}.json`) : undefined);
+      const which = f.data ? f.split : f.dataset ?? config?.data.name ?? 'val';
+      const out = f.out ?? (f.run ? path.join(f.run, `eval-${which}${f.ema ? '-ema' : ''}.json`) : undefined);
       if (out) {
         writeFileAtomic(out, `${JSON.stringify({ source, ...evalRecord(e, classes) }, jsonReplacer, 1)}\n`);
         console.log(`wrote ${out}`);
