@@ -7,11 +7,15 @@ import * as path from 'path';
 import { cachedDataset, type InMemoryDataset } from './cache';
 import type { LabelledDataset } from './dataset';
 import { ImageFolder } from './image-folder';
-import { DEFAULT_DATA_DIR, prepareCifar10, prepareFlowers5 } from './prepare';
+import { mode } from '../notebook/mode';
+import { CIFAR10_CLASSES, DEFAULT_DATA_DIR, FLOWERS_CLASSES, FLOWERS_SIZE, prepareCifar10, prepareFlowers5 } from './prepare';
 import { stratifiedSplit, takePerClass, type Split } from './split';
+import { writeSyntheticFolder } from './synthetic';
 
 export interface NamedDatasetOptions {
   dataDir?: string;
+  /** Folder holding the offline <name>-jpg.tar.gz copies (default ../shared/datasets). */
+  sharedDir?: string;
   /** Keep only the first n images of each class (smoke runs). */
   perClass?: number;
   /** Show decode / download progress. Default true. */
@@ -31,16 +35,51 @@ async function cached(root: string, name: string, opts: NamedDatasetOptions): Pr
   return opts.perClass ? takePerClass(ds, opts.perClass) : ds;
 }
 
+/**
+ * Prepares a real dataset; in smoke mode, where it cannot be had (no ../shared copy, no network), falls
+ * back to a synthetic stand-in of the same classes and image size, and says so.
+ */
+async function prepareOrStandIn(
+  name: string,
+  prepare: () => Promise<string>,
+  standIn: (root: string) => Promise<string>,
+  opts: NamedDatasetOptions,
+): Promise<{ root: string; synthetic: boolean }> {
+  try {
+    return { root: await prepare(), synthetic: false };
+  } catch (err) {
+    if (mode !== 'smoke') throw err;
+    console.warn(`smoke mode: ${name} is not available here (${(err as Error).message}); ` +
+      'using a small synthetic stand-in with the same classes and image size');
+    const root = path.join(opts.dataDir ?? DEFAULT_DATA_DIR, '.synthetic', name);
+    return { root: await standIn(root), synthetic: true };
+  }
+}
+
+/** Images per class in the synthetic smoke-mode stand-ins. */
+const STAND_IN_PER_CLASS = 8;
+
 /** CIFAR-10 train (50,000) or test (10,000) split, 32x32, decoded in memory. */
 export async function cifar10(split: 'train' | 'test', opts: NamedDatasetOptions = {}): Promise<LabelledDataset> {
-  const root = await prepareCifar10({ dataDir: opts.dataDir, verbose: opts.progress });
-  return cached(path.join(root, split), `cifar10-${split}`, opts);
+  const { root, synthetic } = await prepareOrStandIn('CIFAR-10',
+    () => prepareCifar10({ dataDir: opts.dataDir, sharedDir: opts.sharedDir, verbose: opts.progress }),
+    async (dir) => {
+      for (const [i, s] of (['train', 'test'] as const).entries()) {
+        await writeSyntheticFolder(path.join(dir, s), { classes: CIFAR10_CLASSES, perClass: STAND_IN_PER_CLASS, size: 32, seed: i });
+      }
+      return dir;
+    }, opts);
+  return cached(path.join(root, split), `${synthetic ? 'synthetic-' : ''}cifar10-${split}`, opts);
 }
 
 /** flowers5 (4,317 images, 128x128) split 90/10 per class with `seed` (record it). */
 export async function flowers5(opts: NamedDatasetOptions & { seed?: number; trainFraction?: number } = {}): Promise<Split> {
-  const root = await prepareFlowers5({ dataDir: opts.dataDir, verbose: opts.progress });
-  const all = await cached(root, 'flowers5', { ...opts, perClass: undefined });
+  const { root, synthetic } = await prepareOrStandIn('flowers5',
+    () => prepareFlowers5({ dataDir: opts.dataDir, sharedDir: opts.sharedDir, verbose: opts.progress }),
+    (dir) => writeSyntheticFolder(dir, {
+      classes: Object.values(FLOWERS_CLASSES), perClass: STAND_IN_PER_CLASS, size: FLOWERS_SIZE, seed: 2,
+    }), opts);
+  const all = await cached(root, `${synthetic ? 'synthetic-' : ''}flowers5`, { ...opts, perClass: undefined });
   const split = stratifiedSplit(all, opts.trainFraction ?? 0.9, opts.seed ?? 0);
   if (!opts.perClass) return split;
   return { ...split, train: takePerClass(split.train, opts.perClass), val: takePerClass(split.val, opts.perClass) };
