@@ -59,9 +59,9 @@ async function prepareOrStandIn(
 /** Images per class in the synthetic smoke-mode stand-ins. */
 const STAND_IN_PER_CLASS = 8;
 
-/** CIFAR-10 train (50,000) or test (10,000) split, 32x32, decoded in memory. */
-export async function cifar10(split: 'train' | 'test', opts: NamedDatasetOptions = {}): Promise<LabelledDataset> {
-  const { root, synthetic } = await prepareOrStandIn('CIFAR-10',
+/** The prepared CIFAR-10 folder (`<root>/{train,test}/<class>/`), or its smoke-mode stand-in. */
+export async function cifar10Root(opts: NamedDatasetOptions = {}): Promise<{ root: string; synthetic: boolean }> {
+  return prepareOrStandIn('CIFAR-10',
     () => prepareCifar10({ dataDir: opts.dataDir, sharedDir: opts.sharedDir, verbose: opts.progress }),
     async (dir) => {
       for (const [i, s] of (['train', 'test'] as const).entries()) {
@@ -69,6 +69,11 @@ export async function cifar10(split: 'train' | 'test', opts: NamedDatasetOptions
       }
       return dir;
     }, opts);
+}
+
+/** CIFAR-10 train (50,000) or test (10,000) split, 32x32, decoded in memory. */
+export async function cifar10(split: 'train' | 'test', opts: NamedDatasetOptions = {}): Promise<LabelledDataset> {
+  const { root, synthetic } = await cifar10Root(opts);
   return cached(path.join(root, split), `${synthetic ? 'synthetic-' : ''}cifar10-${split}`, opts);
 }
 

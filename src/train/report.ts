@@ -9,7 +9,7 @@ import { augmentConfig, PAPER_AUGMENT } from '../augment/config';
 import type { Dataset } from '../data/dataset';
 import { encodeImage } from '../data/decode';
 import { ImageFolder } from '../data/image-folder';
-import { prepareCifar10 } from '../data/prepare';
+import { cifar10Root } from '../data/datasets';
 import { deriveSeed, Rng, Stream } from '../data/rng';
 import type { EvalFile, RunRecord } from './cached-run';
 import { setPath, type AugmentSettings, type TrainConfig } from './config';
@@ -19,7 +19,7 @@ import { cosineSchedule } from './schedule';
 
 /** CIFAR-10 as an image folder (extracted on first use, nothing decoded up front): for a few images. */
 export async function cifar10Folder(split: 'train' | 'test'): Promise<ImageFolder> {
-  const root = await prepareCifar10({ verbose: false });
+  const { root } = await cifar10Root({ progress: false });
   return new ImageFolder(path.join(root, split));
 }
 
