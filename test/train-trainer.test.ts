@@ -7,7 +7,7 @@ import * as path from 'path';
 import { tf } from '../src/backend';
 import { Module, type FeatureShape } from '../src/convnext/module';
 import { fit, NonFiniteLossError, type Classifier } from '../src/train/trainer';
-import { flatWeights, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
+import { flatWeights, SyntheticDataset, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
 
 const tmp = (name: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `cnx-${name}-`));
 const quiet = { progress: false, log: () => undefined };
@@ -44,6 +44,19 @@ describe('fit (tiny synthetic task)', function () {
     // 48 images, micro-batches of 8, 2 per update: 3 updates per epoch.
     assert.equal(res.final.step, 12);
     res.ema?.dispose();
+    model.dispose();
+  });
+
+  it('accepts a Dataset + augmentation instead of a loader (timm pipeline, Mixup targets, soft-target loss)', async () => {
+    const model = tinyModel(0);
+    const augment = { inputSize: 16, scale: [0.5, 1] as [number, number], randAugment: 'rand-m5-mstd0.5', reprob: 0.25, mixup: 0.8, cutmix: 1.0 };
+    const res = await fit({
+      model, train: { dataset: new SyntheticDataset(48), augment }, val: { dataset: new SyntheticDataset(24, 99), augment },
+      recipe: { ...TINY_RECIPE, epochs: 2, loss: 'soft-target', modelEma: false, evalEma: false }, ...quiet,
+    });
+    assert.equal(res.history.length, 2);
+    assert.equal(res.final.trainTop1, null, 'no training accuracy on mixed targets');
+    assert.ok(Number.isFinite(res.final.valTop1!));
     model.dispose();
   });
 

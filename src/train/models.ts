@@ -1,18 +1,18 @@
 /**
- * ConvNeXt variants for 32x32 inputs (CIFAR-10), registered by name for configs and the CLI. A 4x4
- * patchify stem would leave an 8x8 map; a 2x2 stem keeps 16x16 for the first stage and three stages then
- * reach 4x4. Widths are sized to train for a handful of epochs on a 2-core CPU in 30 minutes (measured in
- * notebook 03); the blocks are the paper's (7x7 depthwise unless noted, LayerNorm, GELU, layer scale).
+ * ConvNeXt variants for 32x32 inputs (CIFAR-10), registered by name for configs and the CLI. They keep the
+ * paper's block (depthwise conv, LayerNorm, 4x MLP with GELU, layer scale) and its 4x4 patchify stem, and
+ * change what 32x32 inputs call for: three stages (8, 4, 2 pixels) instead of four, and a 3x3 depthwise
+ * kernel, since a 7x7 kernel on 8x8 to 1x1 maps sees mostly padding. Measured (notebook 03, and a PyTorch
+ * replica on a GPU): at 11 epochs the 3x3 kernel reached 73.9% against 64.1% for 7x7 on the four-stage
+ * model, and the three wider stages 79.4%.
  */
 import { ConvNeXt, type ConvNeXtConfig } from '../convnext/convnext';
 import { listModels, registerModel } from '../convnext/registry';
 
 export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'kernelSize'>> = {
-  /** 3 stages (16, 8, 4), 0.4M params. */
-  convnext_cifar_pico: { stemPatchSize: 2, depths: [2, 2, 2], dims: [32, 64, 128], kernelSize: 7 },
-  /** 3 stages (16, 8, 4), 1.6M params. */
-  convnext_cifar_nano: { stemPatchSize: 2, depths: [2, 2, 2], dims: [64, 128, 256], kernelSize: 7 },
-  /** 4 stages (8, 4, 2, 1) with the ImageNet stem, 6.4M params. */
+  /** The CIFAR-10 benchmark's model: 3 stages (8, 4, 2), 3x3 depthwise, 6.2M params. */
+  convnext_cifar: { stemPatchSize: 4, depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
+  /** The paper's layout scaled down: 4 stages (8, 4, 2, 1), 7x7 depthwise, 6.4M params (first benchmark run). */
   convnext_cifar_s4: { stemPatchSize: 4, depths: [2, 2, 2, 2], dims: [64, 128, 256, 512], kernelSize: 7 },
 };
 
@@ -26,5 +26,3 @@ for (const [name, arch] of Object.entries(CIFAR_VARIANTS)) {
     create: (opts) => new ConvNeXt({ ...arch, numClasses: 10, ...opts }),
   });
 }
-
-
