@@ -174,3 +174,39 @@ export function ablationConfigs(base: TrainConfig, mild: { augment: AugmentSetti
 function pick<T extends object>(o: T, keys: Array<keyof T>): Partial<T> {
   return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]])) as Partial<T>;
 }
+
+/** One run of the GPU sweep that chose the CIFAR-10 benchmark's model (configs/cifar10-sweep). */
+export interface SweepRun {
+  cfg: { name: string; model: string; epochs: number; lr?: number; ls?: number; arch?: { k?: number; dims?: number[]; depths?: number[] }; [k: string]: unknown };
+  final: number;
+  hist: Array<[number, number, number | null, number]>;
+  sec: number;
+}
+
+const SWEEP_MODELS: Record<string, { stem: number; depths: number[]; dims: number[]; k: number }> = {
+  s4: { stem: 4, depths: [2, 2, 2, 2], dims: [64, 128, 256, 512], k: 7 },
+  s4w: { stem: 4, depths: [2, 2, 2, 2], dims: [96, 192, 384, 768], k: 7 },
+  s4x3: { stem: 4, depths: [2, 2, 2], dims: [128, 256, 512], k: 5 },
+  nano: { stem: 2, depths: [2, 2, 2], dims: [64, 128, 256], k: 7 },
+  pico: { stem: 2, depths: [2, 2, 2], dims: [32, 64, 128], k: 7 },
+  s2x4: { stem: 2, depths: [1, 1, 3, 1], dims: [32, 64, 128, 256], k: 7 },
+};
+
+/** The sweep's runs as table rows: architecture, recipe changes, epochs and test top-1 (%). */
+export function sweepRows(runs: SweepRun[]): Array<Record<string, string | number>> {
+  return runs.map((r) => {
+    const base = SWEEP_MODELS[r.cfg.model];
+    const a = { ...base, ...(r.cfg.arch ?? {}) };
+    const changes = Object.entries(r.cfg)
+      .filter(([k]) => !['name', 'model', 'epochs', 'arch', 'lr', 'ls'].includes(k))
+      .map(([k, v]) => `${k} ${JSON.stringify(v)}`);
+    return {
+      run: r.cfg.name,
+      'stem / depths / dims / kernel': `${a.stem} / ${a.depths.join(',')} / ${a.dims[0]}-${a.dims[a.dims.length - 1]} / ${a.k}×${a.k}`,
+      'lr, layer scale': `${r.cfg.lr ?? 2e-3}, ${r.cfg.ls ?? 1}`,
+      other: changes.join(', ') || '—',
+      epochs: r.cfg.epochs,
+      'top-1 (%)': 100 * r.final,
+    };
+  });
+}
