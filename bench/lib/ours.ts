@@ -53,10 +53,10 @@ export function makeModel(c: ModelCase): Classifier {
  * One training step as `fit` runs it: soft-target cross-entropy, gradients of every parameter, one flat
  * vector, AdamW (paper hyper-parameters, no decay on 1-D parameters) — and the loss read back.
  */
-export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: tf.Tensor2D }): () => number {
+export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: tf.Tensor2D }): { step: () => number; dispose: () => void } {
   const opt = new AdamW(buildParamGroups(model, { weightDecay: 0.05 }));
   const vars = opt.variables;
-  return () => {
+  const step = () => {
     const { x, y } = batch();
     const out = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => softTargetCrossEntropy(model.forward(x), y), vars);
@@ -67,6 +67,8 @@ export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: t
     tf.dispose([out.value, out.g]);
     return loss;
   };
+  // The optimizer's moment vectors (2 x the parameters) outlive the steps until disposed.
+  return { step, dispose: () => opt.dispose() };
 }
 
 function syntheticBatch(c: ModelCase): { x: tf.Tensor4D; y: tf.Tensor2D } {
@@ -84,14 +86,14 @@ export interface OursResult extends Stats {
 export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursResult> {
   const model = makeModel(c);
   const data = syntheticBatch(c);
+  const train = c.mode === 'train' ? trainStep(model, () => data) : undefined;
   try {
-    const step = c.mode === 'eval'
-      ? () => { tf.tidy(() => model.forward(data.x)).dataSync(); }
-      : (() => { const s = trainStep(model, () => data); return () => { s(); }; })();
+    const step = train ? () => { train.step(); } : () => { tf.tidy(() => model.forward(data.x)).dataSync(); };
     const times = await timeSteps(step, t);
     const s = stats(times, c.batch);
     return { ...s, gflops: flopsPerCall(c) / (s.medianMs / 1000) / 1e9, tensorsAfter: tf.memory().numTensors };
   } finally {
+    train?.dispose();
     tf.dispose([data.x, data.y]);
     model.dispose();
   }
@@ -150,13 +152,13 @@ const mib = (bytes: number) => bytes / (1 << 20);
 export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
   const model = makeModel(c);
   const data = syntheticBatch(c);
-  const step = trainStep(model, () => data);
+  const train = trainStep(model, () => data);
   const warmAt = Math.max(1, Math.round(steps / 10));
   let tensorsWarm = 0;
   let rssWarm = 0;
   try {
     for (let i = 1; i <= steps; i++) {
-      step();
+      train.step();
       if (i === warmAt) {
         tensorsWarm = tf.memory().numTensors;
         rssWarm = process.memoryUsage().rss;
@@ -168,6 +170,7 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
       peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
+    train.dispose();
     tf.dispose([data.x, data.y]);
     model.dispose();
   }
@@ -198,21 +201,21 @@ export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetNam
   const model = makeModel({ ...c, numClasses: dataset.classes.length });
   const numClasses = dataset.classes.length;
   const synthetic = syntheticBatch({ ...c, numClasses });
+  const synthTrain = trainStep(model, () => synthetic);
+  let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
+  const realTrain = trainStep(model, () => current!);
   try {
-    const synthStep = trainStep(model, () => synthetic);
-    const synth = stats(await timeSteps(() => { synthStep(); }, t), c.batch);
+    const synth = stats(await timeSteps(() => { synthTrain.step(); }, t), c.batch);
 
     const loader = trainLoader(dataset, c.size, c.batch);
     const need = t.warmup + t.minIters;
     if (loader.numBatches < need) throw new Error(`${datasetName} gives ${loader.numBatches} batches of ${c.batch}; ${need} needed`);
     const it = loader[Symbol.asyncIterator]();
-    let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
-    const realStep = trainStep(model, () => current!);
     const times = await timeSteps(async () => {
       const next = await it.next();
       if (next.done) throw new Error(`${datasetName}: loader ran out of batches`);
       current = next.value;
-      realStep();
+      realTrain.step();
       tf.dispose([next.value.x, next.value.y]);
     }, { ...t, maxIters: Math.min(t.maxIters, loader.numBatches - t.warmup) });
     await it.return?.();
@@ -222,6 +225,8 @@ export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetNam
       realImagesPerSecond: real.imagesPerSecond, ratio: real.imagesPerSecond / synth.imagesPerSecond,
     };
   } finally {
+    synthTrain.dispose();
+    realTrain.dispose();
     tf.dispose([synthetic.x, synthetic.y]);
     model.dispose();
   }

@@ -18,7 +18,7 @@ import { backendInfo, tf } from '../backend';
 
 const SOURCE = path.join(__dirname, 'convnext_ops.cc');
 const CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'native');
-const FLAGS = ['-O3', '-march=native', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
+const FLAGS = ['-O3', '-march=native', '-mprefer-vector-width=512', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
 
 interface TfjsNodeBackend {
   binding: { TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_FLOAT: number };
