@@ -88,9 +88,8 @@ export class Block extends Module {
     const f = tf.customGrad((...args: unknown[]) => {
       const [xi, k, bd, lw, lb, w1, b1, w2, b2, g, si] = args as tf.Tensor[];
       const save = args[11] as tf.GradSaveFunc;
-      const d = tf.depthwiseConv2d(xi as tf.Tensor4D, k as tf.Tensor4D, 1, 'same');
-      const [normed, mean, rstd] = ops.layerNorm(d, lw, lb, bd, eps);
-      const nf = normed.reshape([-1, c]);
+      const d = ops.depthwiseConv(xi as tf.Tensor4D, k as tf.Tensor4D);
+      const [nf, mean, rstd] = ops.layerNorm(d, lw, lb, bd, eps);
       const a = ops.matMul(nf, w1, false, false);
       const h = ops.biasGelu(a, b1);
       const o = ops.matMul(h, w2, false, false);
@@ -98,10 +97,10 @@ export class Block extends Module {
       // gamma or bias) are disposed by the time backprop runs.
       save([xi, d, mean, rstd, nf, a, h, o, k, bd, lw, w1, b1, w2, b2, g, si]);
       return {
-        value: ops.scaleResidual(xi, o.reshape(xi.shape), b2, g, si as tf.Tensor1D),
+        value: ops.scaleResidual(xi, o, b2, g, si as tf.Tensor1D),
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
           const [xs, ds, ms, rs, ns, as, hs, os, k, bd, lw, w1, b1, w2, b2, g, si] = saved;
-          const [dO, dB2, dG] = ops.scaleResidualGrad(dy.reshape([-1, c]), os, b2, g, si as tf.Tensor1D);
+          const [dO, dB2, dG] = ops.scaleResidualGrad(dy, os, b2, g, si as tf.Tensor1D);
           const dW2 = ops.matMul(hs, dO, true, false);
           const dH = ops.matMul(dO, w2, false, true);
           const [dA, dB1] = ops.biasGeluGrad(dH, as, b1);

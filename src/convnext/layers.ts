@@ -148,7 +148,7 @@ export function fusedLayerNorm<T extends tf.Tensor>(
     // Inputs made inside the caller's tidy (biasIn) are gone by backprop time unless saved.
     save([xi, mean, rstd, w, bi]);
     return {
-      value: y,
+      value: y.reshape(xi.shape),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, m, r, ws, bs] = saved;
         return ops.layerNormGrad(dy, xs, ws, bs, m as tf.Tensor1D, r as tf.Tensor1D);

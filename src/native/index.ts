@@ -21,14 +21,16 @@ const CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'native');
 const FLAGS = ['-O3', '-march=native', '-mprefer-vector-width=512', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
 
 interface TfjsNodeBackend {
-  binding: { TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_FLOAT: number };
+  binding: { TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number };
   executeMultipleOutputs(name: string, attrs: unknown[], inputs: tf.Tensor[], numOutputs: number): tf.Tensor[];
 }
 
 /** The fused kernels; every function takes and returns float32 tensors tracked by tf.tidy. */
 export interface NativeOps {
-  /** LayerNorm over the last axis of x + biasIn: y, and per-row mean and 1/std for the backward pass. */
-  layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, biasIn: tf.Tensor, eps: number): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+  /** LayerNorm over the last axis of x + biasIn: y as [rows, C], and per-row mean and 1/std for the backward pass. */
+  layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, biasIn: tf.Tensor, eps: number): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
+  /** TensorFlow's DepthwiseConv2dNative, stride 1, 'same' padding, called directly (no tfjs op overhead). */
+  depthwiseConv(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D;
   /** Gradients of `layerNorm` for x, w, b and biasIn. */
   layerNormGrad(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, biasIn: tf.Tensor, mean: tf.Tensor1D, rstd: tf.Tensor1D):
     [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
@@ -167,7 +169,7 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
   return {
     layerNorm: (x, w, b, biasIn, eps) => {
       const eAttr = { name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps };
-      return run('CnxLayerNorm', [x, w, b, biasIn], 3, [eAttr]) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
+      return run('CnxLayerNorm', [x, w, b, biasIn], 3, [eAttr]) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
     },
     layerNormGrad: (dy, x, w, biasIn, mean, rstd) =>
       run('CnxLayerNormGrad', [dy, x, w, biasIn, mean, rstd], 4) as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D],
@@ -181,6 +183,13 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
       { name: 'transpose_a', type: backend.binding.TF_ATTR_BOOL, value: transposeA },
       { name: 'transpose_b', type: backend.binding.TF_ATTR_BOOL, value: transposeB },
     ])[0] as tf.Tensor2D,
+    depthwiseConv: (x, filter) => run('DepthwiseConv2dNative', [x, filter], 1, [
+      { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
+      { name: 'strides', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+      { name: 'padding', type: backend.binding.TF_ATTR_STRING, value: 'SAME' },
+      { name: 'data_format', type: backend.binding.TF_ATTR_STRING, value: 'NHWC' },
+      { name: 'dilations', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
+    ])[0] as tf.Tensor4D,
     depthwiseFilterGrad: (x, dy, k) =>
       run('CnxDepthwiseFilterGrad', [x, dy], 1, [{ name: 'k', type: backend.binding.TF_ATTR_INT, value: k }])[0] as tf.Tensor4D,
   };
