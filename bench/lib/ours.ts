@@ -78,6 +78,12 @@ function syntheticBatch(c: ModelCase): { x: tf.Tensor4D; y: tf.Tensor2D } {
   }));
 }
 
+/** Reads a result back (so its computation is inside the timing) and frees it. */
+function readAndDispose(t: tf.Tensor): void {
+  t.dataSync();
+  t.dispose();
+}
+
 export interface OursResult extends Stats {
   gflops: number;
   tensorsAfter: number;
@@ -88,7 +94,7 @@ export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursR
   const data = syntheticBatch(c);
   const train = c.mode === 'train' ? trainStep(model, () => data) : undefined;
   try {
-    const step = train ? () => { train.step(); } : () => { tf.tidy(() => model.forward(data.x)).dataSync(); };
+    const step = train ? () => { train.step(); } : () => readAndDispose(tf.tidy(() => model.forward(data.x)));
     const times = await timeSteps(step, t);
     const s = stats(times, c.batch);
     return { ...s, gflops: flopsPerCall(c) / (s.medianMs / 1000) / 1e9, tensorsAfter: tf.memory().numTensors };
@@ -127,7 +133,7 @@ export async function matmulPeak(n: number, seconds: number): Promise<number> {
   const a = tf.randomNormal([n, n]);
   const b = tf.randomNormal([n, n]);
   try {
-    const times = await timeSteps(() => { tf.tidy(() => tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)).dataSync(); },
+    const times = await timeSteps(() => readAndDispose(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)),
       { warmup: 2, minIters: 5, maxIters: 1000, minSeconds: seconds });
     return (2 * n ** 3) / (Math.min(...times) / 1000) / 1e9;
   } finally {
