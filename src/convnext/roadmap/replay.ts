@@ -43,9 +43,16 @@ interface Scale {
 }
 
 /**
- * quick: 800 CIFAR-10 training images a class for 2 epochs (125 updates of 128), evaluated on 800 test
+ * quick: 600 CIFAR-10 training images a class for 2 epochs (about 190 updates of 64), evaluated on 600 test
  * images a class; smoke: 2 images a class, 1 epoch, three steps only.
  */
+/** The replay's data and budget in words, from the settings themselves so the caption cannot drift. */
+function cifarDescription(s: Scale): string {
+  const epochs = `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`;
+  return `CIFAR-10 at 32x32: ${s.perClass} train images a class, ${epochs}, AdamW 3e-3, batch ${s.batchSize}, ` +
+    `seed 0; top-1 on ${s.perClass} test images a class`;
+}
+
 const CIFAR_SCALES: Record<Exclude<Mode, 'full'>, Scale> = {
   smoke: { steps: ['01-resnet50', '07-move-up-dwconv', '16-convnext-t'], perClass: 2, epochs: 1, batchSize: 10, warmupSteps: 1 },
   quick: { steps: 'all', perClass: 600, epochs: 2, batchSize: 64, warmupSteps: 20 },
@@ -89,8 +96,8 @@ export function replayPlan(mode: Mode, dataDir?: string): ReplayPlan {
   const description = mode === 'full'
     ? 'ImageNet-1K at 224x224, the paper\'s 300-epoch recipe, every step'
     : mode === 'quick'
-      ? 'CIFAR-10 at 32x32: 800 train images a class, 2 epochs, AdamW 3e-3, batch 128, seed 0; top-1 on 800 test images a class'
-      : 'CIFAR-10 at 32x32: 2 images a class, 1 epoch, three steps (a pipeline check, not a result)';
+      ? cifarDescription(CIFAR_SCALES.quick)
+      : `${cifarDescription(CIFAR_SCALES.smoke)}, three steps (a pipeline check, not a result)`;
   return { mode, steps, size: mode === 'full' ? 224 : 32, description, configs };
 }
 
