@@ -174,18 +174,23 @@ export async function convertCifarBinary(batchesDir: string, out: string): Promi
   }
 }
 
+/** Downloads `url` to `archive` unless an earlier download is there (or `force`); returns `archive`. */
+async function fetchArchive(url: string, archive: string, opts: PrepareOptions): Promise<string> {
+  if (opts.force || !fs.existsSync(archive)) {
+    say(opts, `downloading ${url}`);
+    await download(url, archive, opts);
+  }
+  return archive;
+}
+
 /** Makes data/cifar10/{train,test}/<class>/ and returns its path. */
 export async function prepareCifar10(opts: PrepareOptions = {}): Promise<string> {
   const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
   const target = path.join(dataDir, 'cifar10');
   if (!opts.force && isPrepared(target, ['train', 'test'])) return target;
   if (fromShared('cifar10', opts)) return target;
-  const url = opts.url ?? process.env.CIFAR10_URL ?? CIFAR10_URL;
-  const archive = path.join(dataDir, 'downloads', 'cifar-10-binary.tar.gz');
-  if (opts.force || !fs.existsSync(archive)) {
-    say(opts, `downloading ${url}`);
-    await download(url, archive, opts);
-  }
+  const archive = await fetchArchive(opts.url ?? process.env.CIFAR10_URL ?? CIFAR10_URL,
+    path.join(dataDir, 'downloads', 'cifar-10-binary.tar.gz'), opts);
   const tmp = tempSibling(target);
   try {
     extractTarGz(archive, tmp);
@@ -206,12 +211,8 @@ export async function prepareFlowers5(opts: PrepareOptions = {}): Promise<string
   const target = path.join(dataDir, 'flowers5');
   if (!opts.force && isPrepared(target, Object.values(FLOWERS_CLASSES))) return target;
   if (fromShared('flowers5', opts)) return target;
-  const url = opts.url ?? process.env.FLOWERS_URL ?? FLOWERS_URL;
-  const archive = path.join(dataDir, 'downloads', 'flower_photos.tgz');
-  if (opts.force || !fs.existsSync(archive)) {
-    say(opts, `downloading ${url}`);
-    await download(url, archive, opts);
-  }
+  const archive = await fetchArchive(opts.url ?? process.env.FLOWERS_URL ?? FLOWERS_URL,
+    path.join(dataDir, 'downloads', 'flower_photos.tgz'), opts);
   const tmp = tempSibling(target);
   try {
     extractTarGz(archive, tmp);
