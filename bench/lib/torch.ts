@@ -3,6 +3,7 @@ import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Stats, TimingOptions } from './measure';
+import type { ModelCase } from './ours';
 
 const SCRIPT = path.join(__dirname, '..', 'torch_reference.py');
 const REPO = path.resolve(__dirname, '..', '..');
@@ -23,13 +24,8 @@ export function findTorch(): TorchInfo | undefined {
   return undefined;
 }
 
-export interface TorchCase {
-  model: string;
-  size: number;
-  batch: number;
-  mode: 'eval' | 'train';
-  numClasses: number;
-  dropPath: number;
+/** The same case as ours (a type-only import: nothing of TensorFlow.js loads here), plus PyTorch's knobs. */
+export interface TorchCase extends Omit<ModelCase, 'name'> {
   threads: number;
   weights?: string;
   checkInput?: string;
