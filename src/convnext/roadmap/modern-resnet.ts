@@ -3,20 +3,23 @@
  * torchvision ResNet-50, one option at a time, to ConvNeXt-T.
  */
 import { tf } from '../../backend';
-import { ConvNeXt } from '../convnext';
+import { ConvNeXt, dropPathRates } from '../convnext';
 import { Conv2d, Linear } from '../layers';
 import { FeatureShape, MacCounter, Module, Sequential } from '../module';
 import { MaxPool2d } from './max-pool';
-import { ActKind, BlockLayout, NormKind, ResidualBlock, activate, makeNorm } from './residual-block';
+import { ResidualBlock, ResidualBlockOptions, activate, makeNorm } from './residual-block';
 
-export interface ModernResNetConfig {
+/** The block options every block of the network shares (documented on ResidualBlockOptions). */
+type SharedBlockOptions = Pick<ResidualBlockOptions,
+  'layout' | 'kernelSize' | 'depthwise' | 'act' | 'activations' | 'norms' | 'norm'>;
+
+export interface ModernResNetConfig extends SharedBlockOptions {
   /** Blocks per stage: 3,4,6,3 for ResNet-50, 3,3,9,3 for Swin-T's 1:1:3:1 ratio. */
   depths: number[];
   /** Output channels of each stage's blocks: 256..2048 for ResNet-50, 96..768 for ConvNeXt-T. */
   dims: number[];
   /** A block's inner width as a multiple of its output channels: 1/4 bottleneck, 4 inverted. */
   hiddenRatio: number;
-  layout: BlockLayout;
   /**
    * resnet: 7x7 conv (stride `stemStride`) → norm → act → 3x3/2 max pool;
    * patchify: `stemStride`x`stemStride` conv with equal stride → norm, like ViT's patch embedding.
@@ -25,12 +28,6 @@ export interface ModernResNetConfig {
   stemChannels: number;
   /** 2 for the ResNet stem's conv and 4 for the patchify stem at 224; halved for 32x32 inputs. */
   stemStride: number;
-  kernelSize: number;
-  depthwise: boolean;
-  act: ActKind;
-  activations: 'all' | 'one';
-  norms: 'all' | 'one';
-  norm: NormKind;
   /**
    * in-block: the first block of stages 2-4 strides its spatial conv and projects its shortcut (ResNet);
    * separate: a norm + 2x2/2 conv between stages, as in Swin and ConvNeXt (the last step).
@@ -43,11 +40,6 @@ export interface ModernResNetConfig {
   headInitScale?: number;
   numClasses?: number;
   inChans?: number;
-}
-
-/** Linearly rising stochastic depth rates over all blocks, as in the ConvNeXt family. */
-function dropPathRates(total: number, rate: number): number[] {
-  return Array.from({ length: total }, (_, i) => (total > 1 ? (rate * i) / (total - 1) : 0));
 }
 
 /**
@@ -78,7 +70,7 @@ export class ModernResNet extends Module {
       : new Conv2d(inChans, c.stemChannels, { kernelSize: c.stemStride, stride: c.stemStride, bias: false }));
     this.bn1 = this.registerModule('bn1', makeNorm(c.norm, c.stemChannels));
     if (c.stem === 'resnet') this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, 2, 1));
-    const rates = dropPathRates(c.depths.reduce((a, b) => a + b, 0), c.dropPathRate ?? 0);
+    const rates = dropPathRates(c.depths, c.dropPathRate ?? 0);
     let inC = c.stemChannels;
     let k = 0;
     this.layers = c.depths.map((depth, i) => {
