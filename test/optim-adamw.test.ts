@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { tf } from '../src/backend';
+import { nativeOps, withoutNativeOps } from '../src/native';
 import { AdamW } from '../src/train/adamw';
 import type { ParamGroup } from '../src/train/param-groups';
 import { SGD } from '../src/train/sgd';
@@ -73,6 +74,40 @@ describe('AdamW', () => {
 
   it('reproduces torch.optim.AdamW over five steps with two groups (lr scales, no-decay group)', () => {
     replay((g) => new AdamW(g, { betas: [0.9, 0.999], eps: 1e-8 }), fixture.adamw);
+  });
+
+  it('the composed-op path reproduces torch.optim.AdamW as the fused kernel does', function () {
+    // The default path above runs the fused CPU kernel where it is available; this one the plain ops.
+    if (!nativeOps()) this.skip();
+    withoutNativeOps(() => replay((g) => new AdamW(g, { betas: [0.9, 0.999], eps: 1e-8 }), fixture.adamw));
+  });
+
+  it('the fused kernel and the composed ops agree on a larger model-like parameter set', function () {
+    if (!nativeOps()) this.skip();
+    // Sizes that straddle the kernel's per-thread chunks (2^15 elements), two groups, a decay schedule.
+    const shapes = [[3, 3, 40, 1], [70000], [5], [200, 300]];
+    const run = (): Float32Array[] => {
+      const vars = shapes.map((s, i) => tf.variable(tf.randomNormal(s, 0, 1, 'float32', i + 1)));
+      const opt = new AdamW([
+        { name: 'decay', params: [['a', vars[0]], ['d', vars[3]]], weightDecay: 0.05, lrScale: 0.7 },
+        { name: 'no_decay', params: [['b', vars[1]], ['c', vars[2]]], weightDecay: 0, lrScale: 1 },
+      ]);
+      for (let step = 0; step < 3; step++) {
+        const grads = opt.variables.map((v, i) => tf.randomNormal(v.shape, 0, 1, 'float32', 100 * step + i + 1));
+        opt.step(grads, { lr: 1e-2 / (step + 1), weightDecay: 0.1 * (step + 1) });
+        tf.dispose(grads);
+      }
+      const out = vars.map((v) => v.dataSync() as Float32Array);
+      opt.dispose();
+      tf.dispose(vars);
+      return out;
+    };
+    const fused = run();
+    const plain = withoutNativeOps(run);
+    // Float32 rounding differs (the fused kernel folds lr, scale and bias correction in double).
+    fused.forEach((f, i) => f.forEach((x, j) => {
+      assert.ok(Math.abs(x - plain[i][j]) <= 1e-6 + 1e-6 * Math.abs(plain[i][j]), `parameter ${i}[${j}]: ${x} vs ${plain[i][j]}`);
+    }));
   });
 
   it('a scheduled weight decay replaces the decay of decaying groups only', () => {

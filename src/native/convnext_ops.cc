@@ -61,6 +61,7 @@ TF_KernelBuilder* TF_NewKernelBuilder(const char* op_name, const char* device_na
 void TF_RegisterKernelBuilder(const char* kernel_name, TF_KernelBuilder*, TF_Status*);
 void TF_OpKernelConstruction_GetAttrFloat(TF_OpKernelConstruction*, const char* attr_name, float* val, TF_Status*);
 void TF_OpKernelConstruction_GetAttrInt32(TF_OpKernelConstruction*, const char* attr_name, int32_t* val, TF_Status*);
+int TF_NumInputs(TF_OpKernelContext*);
 void TF_GetInput(TF_OpKernelContext*, int i, TF_Tensor** tensor, TF_Status*);
 TF_Tensor* TF_AllocateOutput(TF_OpKernelContext*, int index, TF_DataType, const int64_t* dims, int num_dims,
                              size_t len, TF_Status*);
@@ -580,6 +581,63 @@ void DepthwiseFilterGradCompute(void* kernel, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------
+// CnxAdamW(p: N tensors, g, m, v, coef [N, 2], hyper [4]) -> (p': N tensors, m', v'): one step of
+// torch.optim.AdamW over every parameter in a single pass. g, m and v are flat over the parameters in
+// order; coef holds each parameter's decay factor 1 - lr * lr_scale * wd and step size
+// lr * lr_scale / (1 - beta1^t); hyper is (beta1, beta2, eps, sqrt(1 - beta2^t)). Composed from
+// TensorFlow ops the same step is ~12 passes over the flat vectors plus a concat and a split of the
+// parameters: a quarter of a small model's training step on 2 cores.
+
+constexpr int64_t kElemsPerTask = 1 << 15;
+
+void AdamWCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  const int n = TF_NumInputs(ctx) - 5;
+  if (n < 1) return in.Fail("CnxAdamW: no parameters");
+  std::vector<TF_Tensor*> p(n);
+  for (int i = 0; i < n; i++) p[i] = in.Get(i);
+  TF_Tensor *g = in.Get(n), *m = in.Get(n + 1), *v = in.Get(n + 2), *coef = in.Get(n + 3), *hyper = in.Get(n + 4);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  std::vector<int64_t> offset(n + 1, 0);
+  for (int i = 0; i < n; i++) offset[i + 1] = offset[i] + Count(p[i]);
+  const int64_t total = offset[n];
+  if (Count(g) != total || Count(m) != total || Count(v) != total || Count(coef) != 2 * n || Count(hyper) != 4) {
+    return in.Fail("CnxAdamW: g, m and v must be flat over all parameters, coef [N, 2], hyper [4]");
+  }
+  std::vector<const float*> src(n);
+  std::vector<float*> dst(n);
+  for (int i = 0; i < n; i++) {
+    src[i] = Data(p[i]);
+    dst[i] = Data(in.Output(i, p[i]));
+  }
+  float* m1 = Data(in.Output(n, m));
+  float* v1 = Data(in.Output(n + 1, v));
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pg = Data(g), *pm = Data(m), *pv = Data(v), *pc = Data(coef), *h = Data(hyper);
+  const float b1 = h[0], b2 = h[1], eps = h[2], sqrt_bc2 = h[3];
+  GetPool().ParallelFor(total, kElemsPerTask, [&](int64_t e0, int64_t e1, int) {
+    int i = static_cast<int>(std::upper_bound(offset.begin(), offset.end(), e0) - offset.begin()) - 1;
+    for (int64_t e = e0; e < e1; i++) {
+      const int64_t end = std::min(e1, offset[i + 1]);
+      const float decay = pc[2 * i], step = pc[2 * i + 1];
+      // Indexed by the flat position e; the parameter's own arrays start at offset[i].
+      const float* __restrict pp = src[i] - offset[i];
+      float* __restrict po = dst[i] - offset[i];
+#pragma omp simd
+      for (int64_t k = e; k < end; k++) {
+        const float gk = pg[k];
+        const float mk = b1 * pm[k] + (1.f - b1) * gk;
+        const float vk = b2 * pv[k] + (1.f - b2) * gk * gk;
+        m1[k] = mk;
+        v1[k] = vk;
+        po[k] = pp[k] * decay - step * (mk / (std::sqrt(vk) / sqrt_bc2 + eps));
+      }
+      e = end;
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Registration.
 
 bool RegisterOp(const char* name, std::initializer_list<const char*> inputs, std::initializer_list<const char*> outputs,
@@ -619,7 +677,10 @@ std::string RegisterAll() {
       RegisterOp("CnxScaleResidualGrad", {"dy: float", "o: float", "b: float", "gamma: float", "s: float"},
                  {"do: float", "db: float", "dgamma: float"}, {}, nullptr, ScaleResidualGradCompute, nullptr, &error) &&
       RegisterOp("CnxDepthwiseFilterGrad", {"x: float", "dy: float"}, {"dw: float"}, {"k: int = 7"}, KernelSizeCreate,
-                 DepthwiseFilterGradCompute, KernelSizeDelete, &error);
+                 DepthwiseFilterGradCompute, KernelSizeDelete, &error) &&
+      RegisterOp("CnxAdamW", {"p: N * float", "g: float", "m: float", "v: float", "coef: float", "hyper: float"},
+                 {"p_out: N * float", "m_out: float", "v_out: float"}, {"N: int >= 1"}, nullptr, AdamWCompute, nullptr,
+                 &error);
   return ok ? "" : error;
 }
 

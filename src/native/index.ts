@@ -49,6 +49,13 @@ export interface NativeOps {
    * slower for ConvNeXt's [N*H*W, C] x [C, 4C] shapes. No gradient is recorded: for custom-gradient code.
    */
   matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor2D;
+  /**
+   * One torch.optim.AdamW step over all parameters in one memory pass: the new parameters and moments.
+   * g, m and v are flat over `params` in order; coef [N, 2] holds each parameter's decay factor
+   * 1 - lr·lrScale·wd and step size lr·lrScale / (1 - β1ᵗ); hyper is [β1, β2, ε, √(1 - β2ᵗ)].
+   */
+  adamW(params: tf.Tensor[], g: tf.Tensor1D, m: tf.Tensor1D, v: tf.Tensor1D, coef: tf.Tensor2D, hyper: tf.Tensor1D):
+    { params: tf.Tensor[]; m: tf.Tensor1D; v: tf.Tensor1D };
 }
 
 export interface NativeStatus {
@@ -190,6 +197,12 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
       { name: 'data_format', type: backend.binding.TF_ATTR_STRING, value: 'NHWC' },
       { name: 'dilations', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
     ])[0] as tf.Tensor4D,
+    adamW: (params, g, m, v, coef, hyper) => {
+      const n = params.length;
+      const out = run('CnxAdamW', [...params, g, m, v, coef, hyper], n + 2,
+        [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }]);
+      return { params: out.slice(0, n), m: out[n] as tf.Tensor1D, v: out[n + 1] as tf.Tensor1D };
+    },
     depthwiseFilterGrad: (x, dy, k) =>
       run('CnxDepthwiseFilterGrad', [x, dy], 1, [{ name: 'k', type: backend.binding.TF_ATTR_INT, value: k }])[0] as tf.Tensor4D,
   };

@@ -42,6 +42,9 @@ export abstract class Optimizer {
   protected readonly decay: PerElement;
   /** 1 where the group decays, 0 elsewhere (where a scheduled decay value applies). */
   protected readonly decayMask: PerElement;
+  /** Each parameter's group lrScale and weight decay (for per-parameter fused kernels). */
+  protected readonly paramLrScale: number[];
+  protected readonly paramDecay: number[];
   private readonly slotVars = new Map<string, tf.Variable>();
 
   constructor(readonly groups: ParamGroup[], readonly kind: string) {
@@ -57,8 +60,10 @@ export abstract class Optimizer {
     this.sizes = all.map((e) => e.v.size);
     this.shapes = all.map((e) => e.v.shape);
     this.size = this.sizes.reduce((a, b) => a + b, 0);
-    this.lrScale = this.perElement(all.map((e) => e.g.lrScale));
-    this.decay = this.perElement(all.map((e) => e.g.weightDecay));
+    this.paramLrScale = all.map((e) => e.g.lrScale);
+    this.paramDecay = all.map((e) => e.g.weightDecay);
+    this.lrScale = this.perElement(this.paramLrScale);
+    this.decay = this.perElement(this.paramDecay);
     this.decayMask = this.perElement(all.map((e) => (e.g.weightDecay > 0 ? 1 : 0)));
   }
 
@@ -97,6 +102,12 @@ export abstract class Optimizer {
     return typeof this.decayMask === 'number' ? this.decayMask * hp.weightDecay : (tf.mul(this.decayMask, hp.weightDecay) as tf.Tensor1D);
   }
 
+  /** Parameter i's weight decay for this step: the scheduled value where its group decays, else its own. */
+  protected paramWeightDecay(i: number, hp: StepHyper): number {
+    if (hp.weightDecay === undefined) return this.paramDecay[i];
+    return this.paramDecay[i] > 0 ? hp.weightDecay : 0;
+  }
+
   /**
    * One update. `grads` are aligned with `variables` (or already flat, e.g. accumulated micro-batch
    * gradients). Runs inside one tidy; the caller keeps ownership of `grads`.
@@ -107,9 +118,18 @@ export abstract class Optimizer {
     tf.tidy(() => {
       const g = Array.isArray(grads) ? this.flatten(grads) : (grads as tf.Tensor1D);
       if (g.size !== this.size) throw new Error(`${this.kind}: flat gradient has ${g.size} values, expected ${this.size}`);
+      if (this.fusedUpdate(g, hp)) return;
       const p = this.flatten(this.variables);
       this.writeBack(this.update(p, g, hp));
     });
+  }
+
+  /**
+   * Optimizers with a fused native kernel run the whole step here and return true (inside a tidy);
+   * false runs `update` on the flat vectors.
+   */
+  protected fusedUpdate(_g: tf.Tensor1D, _hp: StepHyper): boolean {
+    return false;
   }
 
   /** The new flat parameters from the old ones and the gradient (inside a tidy; may assign slots). */
