@@ -4,7 +4,7 @@
  * it beats the paper's heavy ImageNet recipe on 32x32 images (measured in notebook 03).
  */
 import type { Sample } from '../data/dataset';
-import type { SampleTransform } from '../data/loader';
+import type { SampleTransform } from '../data/collate';
 import type { Rng } from '../data/rng';
 
 export function randomCropPad(padding: number, hflip = 0.5): SampleTransform {

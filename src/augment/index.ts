@@ -9,3 +9,4 @@ export * from './mixup';
 export * from './random-erasing';
 export * from './transforms';
 export * from './grid';
+export * from './crop-pad';

@@ -7,7 +7,7 @@
  *   smooth(onehot)[k] = 1 - smoothing + smoothing / K on the label, smoothing / K elsewhere.
  */
 import type { Rng } from '../data/rng';
-import type { HostBatch } from '../data/loader';
+import type { HostBatch } from '../data/collate';
 
 export interface MixupConfig {
   mixupAlpha: number;

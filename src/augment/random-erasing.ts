@@ -4,7 +4,7 @@
  * [0.3, 1/0.3] (log-uniform) is filled with N(0, 1) noise per pixel and channel. Ten tries to fit a box.
  */
 import type { Rng } from '../data/rng';
-import type { HostBatch } from '../data/loader';
+import type { HostBatch } from '../data/collate';
 
 export interface RandomErasingConfig {
   prob: number;

@@ -4,18 +4,20 @@
  *   train batch:  normalise (the loader) → Random Erasing → Mixup / CutMix with smoothed targets
  *   eval sample:  resize short side to inputSize / cropPct (bicubic) → centre crop inputSize
  */
-import type { BatchTransform, HostBatch, SampleTransform } from '../data/loader';
+import type { BatchTransform, HostBatch, SampleTransform } from '../data/collate';
 import type { Rng } from '../data/rng';
 import type { Sample } from '../data/dataset';
 import type { Fill } from './affine';
 import { hflip } from './color';
 import type { AugmentConfig } from './config';
+import { randomCropPad } from './crop-pad';
 import { randomAffine } from './geometric';
 import { labelSmoothingTransform, mixupTransform } from './mixup';
 import { parseRandAugment, randAugment } from './rand-augment';
 import { randomErasingTransform } from './random-erasing';
 import { randomResizedCrop } from './random-resized-crop';
 import { centerCrop, resizeShorter } from './resample';
+import { describeBatch, describeSample, type BatchSpec, type SampleSpec } from './spec';
 import type { RgbImage } from '../data/decode';
 
 function asSample(img: RgbImage, from: Sample): Sample {
@@ -37,7 +39,7 @@ export function resizeCenterCrop(img: RgbImage, inputSize: number, cropPct: numb
 export function buildTrainTransform(cfg: AugmentConfig): SampleTransform {
   const ra = cfg.randAugment ? parseRandAugment(cfg.randAugment, meanFill(cfg)) : null;
   const fill = meanFill(cfg);
-  return (sample: Sample, rng: Rng): Sample => {
+  return describeSample((sample: Sample, rng: Rng): Sample => {
     let img: RgbImage = sample;
     img = cfg.scale
       ? randomResizedCrop(img, cfg.inputSize, rng, cfg.scale, cfg.ratio, 'bicubic')
@@ -46,11 +48,21 @@ export function buildTrainTransform(cfg: AugmentConfig): SampleTransform {
     if (cfg.geometric) img = randomAffine(img, cfg.geometric, rng, fill);
     if (ra) img = randAugment(img, ra, rng);
     return asSample(img, sample);
-  };
+  }, { kind: 'train', augment: cfg });
+}
+
+/** Pad-and-crop (which also flips) in place of RandomResizedCrop, then the rest of the timm pipeline. */
+export function buildCropPadTransform(cfg: AugmentConfig, cropPadding: number): SampleTransform {
+  const after = buildTrainTransform({ ...cfg, scale: null, cropPct: 1, hflip: 0 });
+  const pad = randomCropPad(cropPadding, cfg.hflip);
+  return describeSample(async (s, rng) => after(await pad(s, rng), rng), { kind: 'train', augment: cfg, cropPadding });
 }
 
 export function buildEvalTransform(cfg: Pick<AugmentConfig, 'inputSize' | 'cropPct'>): SampleTransform {
-  return (sample: Sample): Sample => asSample(resizeCenterCrop(sample, cfg.inputSize, cfg.cropPct), sample);
+  return describeSample(
+    (sample: Sample): Sample => asSample(resizeCenterCrop(sample, cfg.inputSize, cfg.cropPct), sample),
+    { kind: 'eval', inputSize: cfg.inputSize, cropPct: cfg.cropPct },
+  );
 }
 
 /** Runs batch transforms in order, each with the batch's rng (they draw in a fixed sequence). */
@@ -83,5 +95,15 @@ export function buildBatchTransform(cfg: AugmentConfig, numClasses: number): Bat
       fns.push(labelSmoothingTransform(cfg.smoothing, numClasses));
     }
   }
-  return fns.length > 0 ? composeBatch(...fns) : undefined;
+  return fns.length > 0 ? describeBatch(composeBatch(...fns), { augment: cfg, numClasses }) : undefined;
+}
+
+/** Rebuilds the transform a SampleSpec describes (in a loader worker thread). */
+export function sampleTransformFromSpec(spec: SampleSpec): SampleTransform {
+  if (spec.kind === 'eval') return buildEvalTransform(spec);
+  return spec.cropPadding ? buildCropPadTransform(spec.augment, spec.cropPadding) : buildTrainTransform(spec.augment);
+}
+
+export function batchTransformFromSpec(spec: BatchSpec): BatchTransform | undefined {
+  return buildBatchTransform(spec.augment, spec.numClasses);
 }

@@ -4,16 +4,25 @@
  * Work per batch: decode (sharp, in libuv's thread pool) → per-sample transform on Uint8 HWC (crop, flip,
  * RandAugment …) → collate + normalise into one Float32Array → batch transform on typed arrays (random
  * erasing, mixup / cutmix, label smoothing) → tensors. Up to `prefetch` batches are prepared ahead while the
- * caller trains on the current one. Tensors are only created when a batch is handed out, so breaking out
- * of an epoch leaks nothing; the caller disposes each Batch's tensors.
+ * caller trains on the current one; with `workers` the transforms and collate run in worker threads
+ * (./transform-pool), since on the main thread they would wait for each synchronous training step.
+ * Tensors are only created when a batch is handed out, so breaking out of an epoch leaks nothing; the
+ * caller disposes each Batch's tensors. Workers live for one iteration and end with it.
  *
  * Determinism: the epoch's order comes from (seed, epoch) and each sample's augmentation draws from
  * (seed, epoch, dataset index), each batch transform's from (seed, epoch, batch index). Nothing depends on
  * decode completion order, so `setEpoch(e, b)` resumes a run exactly at batch b of epoch e.
  */
 import { tf } from '../backend';
-import type { Dataset, Sample } from './dataset';
+import { batchSpecOf, sampleSpecOf } from '../augment/spec';
+import { finishBatch, transformSample, type BatchRecipe, type BatchTransform, type HostBatch, type SampleTransform } from './collate';
+import type { Dataset } from './dataset';
+import { IMAGENET_NORM, type Normalization } from './normalize';
 import { deriveSeed, Rng, Stream } from './rng';
+import { defaultWorkers, TransformPool, type WorkerSetup } from './transform-pool';
+
+export { collate, type BatchTransform, type HostBatch, type SampleTransform } from './collate';
+export { CIFAR10_NORM, IMAGENET_NORM, NO_NORM, type Normalization } from './normalize';
 
 export interface Batch {
   /** float32 NHWC, normalised. */
@@ -25,35 +34,6 @@ export interface Batch {
   /** Dataset indices of the batch's samples. */
   indices: Int32Array;
 }
-
-/** A batch before it becomes tensors: what batch transforms edit in place. */
-export interface HostBatch {
-  /** float32 NHWC, normalised, length B*H*W*C. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  /** Row-major [B, yWidth] targets: one-hot (classification) or the target (regression). */
-  y: Float32Array;
-  yWidth: number;
-  labels: Int32Array | Float32Array;
-  indices: Int32Array;
-}
-
-/** Per-sample transform on Uint8 HWC images; `rng` is private to this sample in this epoch. */
-export type SampleTransform = (sample: Sample, rng: Rng) => Sample | Promise<Sample>;
-/** Batch-level transform on typed arrays (edits in place); `rng` is private to this batch in this epoch. */
-export type BatchTransform = (batch: HostBatch, rng: Rng) => void;
-
-export interface Normalization {
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-}
-
-/** torchvision / timm IMAGENET_DEFAULT_MEAN / STD (the paper's normalisation). */
-export const IMAGENET_NORM: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
-/** CIFAR-10 training-set channel statistics (optional; the paper's fine-tuning recipe keeps ImageNet's). */
-export const CIFAR10_NORM: Normalization = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
-/** x / 255 only. */
-export const NO_NORM: Normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
 
 export interface LoaderOptions {
   dataset: Dataset;
@@ -71,13 +51,23 @@ export interface LoaderOptions {
   numClasses?: number;
   /** Per-channel normalisation applied to x / 255. Default ImageNet mean / std. */
   normalize?: Normalization;
+  /**
+   * Worker threads that transform and collate batches while the caller trains; 0 runs them in-process.
+   * They need transforms built by the augment builders (buildTrainTransform, buildEvalTransform,
+   * buildBatchTransform …), which workers can rebuild. Default: defaultWorkers() when there is such a
+   * transform and no other, else 0.
+   */
+  workers?: number;
 }
 
 export class DataLoader implements AsyncIterable<Batch> {
   readonly dataset: Dataset;
   readonly batchSize: number;
   readonly numClasses: number;
+  /** Worker threads per iteration (0: transforms run in-process). */
+  readonly workers: number;
   private readonly opts: LoaderOptions;
+  private readonly recipe: BatchRecipe;
   private epoch = 0;
   private startBatch = 0;
 
@@ -88,6 +78,9 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (opts.prefetch !== undefined && (!Number.isInteger(opts.prefetch) || opts.prefetch < 0)) {
       throw new Error(`prefetch must be a non-negative integer, got ${opts.prefetch}`);
     }
+    if (opts.workers !== undefined && (!Number.isInteger(opts.workers) || opts.workers < 0)) {
+      throw new Error(`workers must be a non-negative integer, got ${opts.workers}`);
+    }
     if (opts.dataset.length === 0) throw new Error('DataLoader: the dataset is empty');
     this.opts = opts;
     this.dataset = opts.dataset;
@@ -96,6 +89,35 @@ export class DataLoader implements AsyncIterable<Batch> {
     if (this.numBatches === 0) {
       throw new Error(`dropLast with batchSize ${opts.batchSize} > ${opts.dataset.length} samples leaves no batch`);
     }
+    this.recipe = {
+      seed: opts.seed ?? 0, numClasses: this.numClasses, normalize: opts.normalize ?? IMAGENET_NORM,
+      transform: opts.transform, batchTransform: opts.batchTransform,
+    };
+    this.workers = this.resolveWorkers(opts);
+  }
+
+  /** The worker count, checking that workers can rebuild the transforms. */
+  private resolveWorkers(opts: LoaderOptions): number {
+    const sample = opts.transform && sampleSpecOf(opts.transform);
+    const batch = opts.batchTransform && batchSpecOf(opts.batchTransform);
+    const portable = (!opts.transform || sample) && (!opts.batchTransform || batch);
+    if (opts.workers === undefined) return portable && (sample || batch) ? defaultWorkers() : 0;
+    if (opts.workers > 0 && !portable) {
+      throw new Error(
+        'DataLoader workers need transforms built by the augment builders (buildTrainTransform, buildEvalTransform, ' +
+          'buildBatchTransform …): other functions cannot be sent to a thread. Pass workers: 0',
+      );
+    }
+    return opts.workers;
+  }
+
+  /** What a worker needs to rebuild this loader's transforms. */
+  private workerSetup(): WorkerSetup {
+    const { seed, numClasses, normalize, transform, batchTransform } = this.recipe;
+    return {
+      seed, numClasses, normalize,
+      sample: transform && sampleSpecOf(transform), batch: batchTransform && batchSpecOf(batchTransform),
+    };
   }
 
   get numBatches(): number {
@@ -124,81 +146,38 @@ export class DataLoader implements AsyncIterable<Batch> {
     const epoch = this.epoch;
     const order = this.order(epoch);
     const ahead = this.opts.prefetch ?? 2;
+    const pool = this.workers > 0 ? new TransformPool(this.workers, this.workerSetup()) : undefined;
     const pending: Promise<HostBatch>[] = [];
     let next = this.startBatch;
     const fill = (): void => {
       while (pending.length <= ahead && next < this.numBatches) {
-        const p = this.loadBatch(order, epoch, next++);
+        const p = this.loadBatch(order, epoch, next++, pool);
         // Errors surface when the batch is awaited; this only stops Node flagging them as unhandled meanwhile.
         p.catch(() => undefined);
         pending.push(p);
       }
     };
-    fill();
-    while (pending.length > 0) {
-      const host = await pending.shift()!;
+    try {
       fill();
-      yield toTensors(host);
-    }
-  }
-
-  /** Decodes, transforms and collates batch `b` of an epoch (no tensors yet). */
-  async loadBatch(order: Int32Array, epoch: number, b: number): Promise<HostBatch> {
-    const seed = this.opts.seed ?? 0;
-    const indices = order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize));
-    const transform = this.opts.transform;
-    const samples = await Promise.all(
-      Array.from(indices, async (index) => {
-        const s = await this.dataset.get(index);
-        return transform ? transform(s, new Rng(deriveSeed(seed, epoch, Stream.sample, index))) : s;
-      }),
-    );
-    const host = collate(samples, Int32Array.from(indices), this.numClasses, this.opts.normalize ?? IMAGENET_NORM);
-    this.opts.batchTransform?.(host, new Rng(deriveSeed(seed, epoch, Stream.batch, b)));
-    return host;
-  }
-}
-
-/** Stacks same-sized Uint8 HWC samples into a normalised float32 NHWC batch with one-hot / regression y. */
-export function collate(samples: Sample[], indices: Int32Array, numClasses: number, norm: Normalization): HostBatch {
-  const B = samples.length;
-  const { height: H, width: W } = samples[0];
-  const hw = H * W;
-  for (const s of samples) {
-    if (s.height !== H || s.width !== W || s.image.length !== s.height * s.width * 3) {
-      throw new Error(
-        `cannot batch a ${s.height}x${s.width} image (${s.path ?? 'unnamed'}) with ${H}x${W} ones; ` +
-          'add a resize/crop transform',
-      );
-    }
-  }
-  // x = (u8 / 255 - mean) / std as one multiply-add per value.
-  const [s0, s1, s2] = norm.std.map((s) => 1 / (255 * s));
-  const [b0, b1, b2] = norm.mean.map((m, c) => -m / norm.std[c]);
-  const x = new Float32Array(B * hw * 3);
-  for (let b = 0; b < B; b++) {
-    const img = samples[b].image;
-    const off = b * hw * 3;
-    for (let p = 0; p < hw * 3; p += 3) {
-      x[off + p] = img[p] * s0 + b0;
-      x[off + p + 1] = img[p + 1] * s1 + b1;
-      x[off + p + 2] = img[p + 2] * s2 + b2;
-    }
-  }
-  if (numClasses > 0) {
-    const labels = new Int32Array(B);
-    const y = new Float32Array(B * numClasses);
-    samples.forEach((s, b) => {
-      if (!Number.isInteger(s.label) || s.label < 0 || s.label >= numClasses) {
-        throw new Error(`label ${s.label} of ${s.path ?? `sample ${indices[b]}`} is not a class index < ${numClasses}`);
+      while (pending.length > 0) {
+        const host = await pending.shift()!;
+        fill();
+        yield toTensors(host);
       }
-      labels[b] = s.label;
-      y[b * numClasses + s.label] = 1;
-    });
-    return { x, shape: [B, H, W, 3], y, yWidth: numClasses, labels, indices };
+    } finally {
+      await pool?.close();
+    }
   }
-  const labels = Float32Array.from(samples, (s) => s.label);
-  return { x, shape: [B, H, W, 3], y: labels.slice(), yWidth: 1, labels, indices };
+
+  /** Decodes, transforms and collates batch `b` of an epoch (no tensors yet), in `pool` when given. */
+  async loadBatch(order: Int32Array, epoch: number, b: number, pool?: TransformPool): Promise<HostBatch> {
+    const indices = Int32Array.from(order.subarray(b * this.batchSize, Math.min(order.length, (b + 1) * this.batchSize)));
+    if (pool) return pool.run(await Promise.all(Array.from(indices, (i) => this.dataset.get(i))), indices, { epoch, b });
+    const samples = await Promise.all(
+      Array.from(indices, async (index) => transformSample(await this.dataset.get(index), index, epoch, this.recipe)),
+    );
+    return finishBatch(samples, indices, { epoch, b }, this.recipe);
+  }
 }
 
 export function toTensors(host: HostBatch): Batch {

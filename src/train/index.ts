@@ -13,6 +13,5 @@ export * from './trainer';
 export * from './config';
 export * from './run-config';
 export * from './cached-run';
-export * from './crop-pad';
 export * from './models';
 export * from './report';

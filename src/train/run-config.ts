@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { augmentConfig } from '../augment/config';
-import { buildBatchTransform, buildEvalTransform, buildTrainTransform } from '../augment/transforms';
+import { buildBatchTransform, buildCropPadTransform, buildEvalTransform, buildTrainTransform } from '../augment/transforms';
 import { ConvNeXt } from '../convnext/convnext';
 import { createModel } from '../convnext/registry';
 import type { LabelledDataset } from '../data/dataset';
@@ -17,7 +17,6 @@ import { DataLoader, type SampleTransform } from '../data/loader';
 import { takePerClass } from '../data/split';
 import { loadWeights } from './checkpoint';
 import { checkConfig, loadConfigFile, type AugmentSettings, type TrainConfig } from './config';
-import { randomCropPad } from './crop-pad';
 import { accumSteps, resolveRecipe } from './recipe';
 import { RunDir } from './run-dir';
 import { withSeed } from './seed';
@@ -93,11 +92,8 @@ export function transforms(a: AugmentSettings = {}, numClasses: number): {
   const { cropPadding, ...rest } = a;
   const aug = augmentConfig(rest);
   if (cropPadding) {
-    // Pad-and-crop replaces RandomResizedCrop (and does the flip); the rest of the timm pipeline follows.
-    const after = buildTrainTransform({ ...aug, scale: null, cropPct: 1, hflip: 0 });
-    const pad = randomCropPad(cropPadding, aug.hflip);
     return {
-      train: async (s, rng) => after(await pad(s, rng), rng),
+      train: buildCropPadTransform(aug, cropPadding),
       batch: buildBatchTransform(aug, numClasses),
       eval: buildEvalTransform({ inputSize: aug.inputSize, cropPct: 1 }),
     };

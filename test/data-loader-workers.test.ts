@@ -1,0 +1,125 @@
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+
+import { tf } from '../src/backend';
+import { augmentConfig, buildBatchTransform, buildCropPadTransform, buildEvalTransform, buildTrainTransform } from '../src/augment';
+import { DataLoader, ImageFolder, InMemoryDataset, Rng, type Dataset } from '../src/data';
+import { makeImageFolder, tempDir } from './fixtures/data/make';
+
+/** Every batch of one iteration as raw bytes (x, y) plus indices, tensors disposed. */
+async function bytes(loader: DataLoader): Promise<{ x: Buffer[]; y: Buffer[]; indices: number[][] }> {
+  const out = { x: [] as Buffer[], y: [] as Buffer[], indices: [] as number[][] };
+  for await (const b of loader) {
+    out.x.push(Buffer.from(b.x.dataSync().buffer));
+    out.y.push(Buffer.from(b.y.dataSync().buffer));
+    out.indices.push(Array.from(b.indices));
+    tf.dispose([b.x, b.y]);
+  }
+  return out;
+}
+
+/** Noise images of varying sizes, so every augmentation has something to move. */
+function noiseDataset(n: number, classes: string[], labels?: number[]): InMemoryDataset {
+  const rng = new Rng(11);
+  const heights = Int32Array.from({ length: n }, (_, i) => 20 + (i % 3) * 4);
+  const widths = Int32Array.from({ length: n }, (_, i) => 24 + (i % 2) * 6);
+  let total = 0;
+  for (let i = 0; i < n; i++) total += heights[i] * widths[i] * 3;
+  const pixels = Uint8Array.from({ length: total }, () => rng.int(0, 256));
+  const targets = Float64Array.from(labels ?? Array.from({ length: n }, (_, i) => i % classes.length));
+  return new InMemoryDataset(classes, targets, heights, widths, pixels, Array.from({ length: n }, (_, i) => `img-${i}.png`));
+}
+
+function threads(): number {
+  return Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
+}
+
+/** The thread count once it stops changing (threads of earlier workers take a moment to be joined). */
+async function steadyThreads(): Promise<number> {
+  let last = -1;
+  for (let waited = 0; threads() !== last && waited < 2000; waited += 100) {
+    last = threads();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return threads();
+}
+
+/** The thread count once it is down to `n`, or after 2 s. */
+async function threadsAtMost(n: number): Promise<number> {
+  for (let waited = 0; threads() > n && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+  return threads();
+}
+
+describe('data: DataLoader worker threads', () => {
+  const ds = noiseDataset(14, ['a', 'b', 'c']);
+  const cfg = augmentConfig({ inputSize: 16, reprob: 0.5 });
+
+  it('gives byte-for-byte the batches of the in-process path, on every epoch and on resume', async () => {
+    const setups: Array<[string, Partial<ConstructorParameters<typeof DataLoader>[0]>]> = [
+      ['paper train recipe', { transform: buildTrainTransform(cfg), batchTransform: buildBatchTransform(cfg, 3) }],
+      ['pad-and-crop', { transform: buildCropPadTransform(augmentConfig({ inputSize: 20, randAugment: 'rand-m9-n2' }), 4) }],
+      ['eval', { transform: buildEvalTransform(cfg) }],
+    ];
+    for (const [name, t] of setups) {
+      const mk = (workers: number): DataLoader =>
+        new DataLoader({ dataset: ds, batchSize: 4, shuffle: true, seed: 5, dropLast: name !== 'eval', workers, ...t });
+      const inProcess = mk(0);
+      for (const workers of [1, 2]) {
+        const threaded = mk(workers);
+        for (const [epoch, start] of [[0, 0], [1, 0], [1, 2]]) {
+          inProcess.setEpoch(epoch, start);
+          threaded.setEpoch(epoch, start);
+          const [want, got] = [await bytes(inProcess), await bytes(threaded)];
+          assert.ok(want.x.length > 0);
+          assert.deepEqual(got.indices, want.indices, `${name}, ${workers} workers, epoch ${epoch}`);
+          assert.ok(got.x.every((x, i) => x.equals(want.x[i])), `${name}: x differs with ${workers} workers, epoch ${epoch}`);
+          assert.ok(got.y.every((y, i) => y.equals(want.y[i])), `${name}: y differs with ${workers} workers, epoch ${epoch}`);
+        }
+      }
+    }
+  });
+
+  it('uses workers by default only for transforms they can rebuild', () => {
+    const train = buildTrainTransform(cfg);
+    assert.ok(new DataLoader({ dataset: ds, batchSize: 4, transform: train }).workers >= 1);
+    assert.equal(new DataLoader({ dataset: ds, batchSize: 4 }).workers, 0);
+    const custom = (s: Awaited<ReturnType<Dataset['get']>>) => s;
+    assert.equal(new DataLoader({ dataset: ds, batchSize: 4, transform: custom }).workers, 0);
+    assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, transform: custom, workers: 1 }), /cannot be sent to a thread/);
+    assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, workers: -1 }), /workers must be/);
+  });
+
+  it('surfaces a corrupt image and an error inside a worker as the in-process error, naming the file', async () => {
+    const root = path.join(tempDir(), 'folder');
+    await makeImageFolder(root, { a: 3, b: 3 }, 8);
+    const bad = path.join(root, 'b', '001.png');
+    fs.writeFileSync(bad, 'not an image');
+    const folder = new ImageFolder(root);
+    const badLabel = noiseDataset(6, ['a', 'b'], [0, 1, 0, 7, 1, 0]);
+    for (const [dataset, pattern] of [[folder, /cannot decode image .*b\/001\.png/], [badLabel, /label 7 of img-3\.png is not a class index < 2/]] as const) {
+      const errors: Error[] = [];
+      for (const workers of [0, 1]) {
+        const loader = new DataLoader({ dataset, batchSize: 2, transform: buildEvalTransform(augmentConfig({ inputSize: 8 })), workers });
+        await assert.rejects(bytes(loader), (e: Error) => (errors.push(e), true));
+      }
+      assert.match(errors[0].message, pattern);
+      assert.equal(errors[1].message, errors[0].message);
+      assert.equal(errors[1].name, errors[0].name);
+    }
+  });
+
+  it('ends its threads and leaks no tensors when an epoch finishes or is cut short', async () => {
+    const loader = new DataLoader({ dataset: ds, batchSize: 2, transform: buildTrainTransform(cfg), workers: 2 });
+    const tensors = tf.memory().numTensors;
+    await bytes(loader);
+    const base = await steadyThreads();
+    for await (const b of loader) {
+      assert.ok(threads() >= base + 2, 'two worker threads while iterating');
+      tf.dispose([b.x, b.y]);
+      break;
+    }
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(await threadsAtMost(base), base);
+  });
+});
