@@ -6,6 +6,7 @@
 import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
+import { Conv2d } from '../src/convnext/layers';
 import { ConvNeXt } from '../src/convnext/convnext';
 import { NativeOps, nativeOps, nativeStatus, withoutNativeOps } from '../src/native';
 import { softTargetCrossEntropy } from '../src/metrics/loss';
@@ -171,6 +172,27 @@ describe('fused CPU kernels (src/native)', function () {
     }
     tf.dispose([fused.value, plain.value, x, y, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
     m.dispose();
+  });
+});
+
+describe('patchify Conv2d as a matmul in training', () => {
+  it('a 2x2 stride-2 downsampling conv gives tf.conv2d\'s output and gradients in training mode', () => {
+    const conv = new Conv2d(24, 40, { kernelSize: 2, stride: 2 });
+    setWeights(conv.namedParameters());
+    const x = det([3, 6, 10, 24], 5);
+    const reference = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'), b);
+    const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, det(y.shape, 9)));
+    tf.tidy(() => {
+      assert.ok(relErr(conv.forward(x as tf.Tensor4D), reference(x, conv.weight, conv.bias!)) < 1e-6);
+      const gRef = tf.grads((xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => loss(reference(xx, w, b)))([x, conv.weight, conv.bias!]);
+      const { grads } = tf.variableGrads(() => loss(conv.forward(x as tf.Tensor4D)) as tf.Scalar, [conv.weight, conv.bias!]);
+      assert.ok(relErr(grads[conv.weight.name], gRef[1]) < 1e-5, 'weight gradient');
+      assert.ok(relErr(grads[conv.bias!.name], gRef[2]) < 1e-5, 'bias gradient');
+      const dx = tf.grad((xx: tf.Tensor) => loss(conv.forward(xx as tf.Tensor4D)))(x);
+      assert.ok(relErr(dx, gRef[0]) < 1e-5, 'input gradient');
+    });
+    conv.dispose();
   });
 });
 

@@ -73,8 +73,28 @@ export class Conv2d extends Module {
     return this.stride === 1 && this.kernelSize % 2 === 1 && this.padding === this.kernelSize >> 1;
   }
 
+  /**
+   * Non-overlapping patches of a many-channel input (the downsampling layers): in training, run as one
+   * matmul. TensorFlow's strided Conv2D and its two backward ops took 1.5-2x longer on these shapes
+   * (e.g. 2x2 stride 2, 256→512 channels on 4x4 maps: 38 vs 19 ms per forward + backward, batch 128);
+   * in inference and on RGB stems the conv is as fast or faster.
+   */
+  private get patchMatMul(): boolean {
+    return this.training && !this.depthwise && this.kernelSize > 1 && this.stride === this.kernelSize &&
+      this.padding === 0 && this.inChannels >= 16;
+  }
+
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
+      const [n, h, w] = x.shape;
+      const k = this.kernelSize;
+      if (this.patchMatMul && h % k === 0 && w % k === 0) {
+        // Space-to-depth, then [N·H'·W', k·k·C] x [k·k·C, C']: HWIO weights flatten in the patches' (kh, kw, c) order.
+        const patches = x.reshape([n, h / k, k, w / k, k, this.inChannels]).transpose([0, 1, 3, 2, 4, 5])
+          .reshape([-1, k * k * this.inChannels]);
+        const y = tf.matMul(patches, this.weight.reshape([k * k * this.inChannels, this.outChannels]));
+        return (this.bias ? tf.add(y, this.bias) : y).reshape([n, h / k, w / k, this.outChannels]);
+      }
       const p = this.padding;
       // 'same' pads inside the conv kernel: no padded copy forward, no slice of it backward.
       if (this.samePadding && p > 0) {
