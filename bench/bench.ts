@@ -8,7 +8,8 @@
  *
  * Cases: tiny-infer-b1, tiny-infer-b16, tiny-train-b16 (ConvNeXt-T at 224), atto-train (ConvNeXt-atto at
  * 64), peak (matmul GFLOP/s), memory (tensor count and RSS over --memory-steps training steps), pipeline
- * (input pipeline images/s on flowers5 and CIFAR-10), real-data (training on flowers5 vs. synthetic), and any
+ * (input pipeline images/s on flowers5 and CIFAR-10 JPEG files), real-data (training on flowers5's train split
+ * as training reads it, decoded in memory, vs. synthetic; --loader-workers to compare thread counts), and any
  * model:size:batch:eval|train (e.g. convnext_tiny:224:64:eval, as bench/gpu-check.sh runs).
  * Results go to bench/results/<mode>-<timestamp>.json (--out to change) and print as a Markdown table.
  */
@@ -18,7 +19,7 @@ import { Command } from 'commander';
 import { backendInfo, tf } from '../src/backend';
 import { nativeStatus } from '../src/native';
 import { augmentConfig } from '../src/augment/config';
-import { Dataset, ImageFolder, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
+import { Dataset, ImageFolder, flowers5, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
 import { TimingOptions } from './lib/measure';
 import {
   ModelCase, caseName, flopsPerCall, matmulPeak, memoryOverSteps, realVsSynthetic, runOursCase, writeCheckFiles,
@@ -40,13 +41,14 @@ const cli = new Command('bench')
   .option('--min-seconds <s>', 'timed seconds per case, at least')
   .option('--memory-steps <n>', 'training steps for the memory check')
   .option('--threads <n>', 'PyTorch threads (default: cores, as TensorFlow uses)', String(os.cpus().length))
+  .option('--loader-workers <n>', 'real-data case: DataLoader worker threads (default: the loader\'s default, as training)')
   .option('--no-torch', 'skip the PyTorch side')
   .option('--out <file>', 'results file (default bench/results/<mode>-<timestamp>.json)')
   .parse();
 
 interface Opts {
   quick?: boolean; cases: string; warmup?: string; minIters?: string; maxIters?: string; minSeconds?: string;
-  memorySteps?: string; threads: string; torch: boolean; out?: string;
+  memorySteps?: string; threads: string; torch: boolean; out?: string; loaderWorkers?: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -142,32 +144,34 @@ async function main(): Promise<void> {
     results.memory = memoryOverSteps({ ...c, name: caseName(c) }, steps);
   }
 
-  if (wanted.includes('pipeline') || wanted.includes('real-data')) {
+  if (wanted.includes('pipeline')) {
     // JPEG files, so decoding is part of every measured image.
     const flowers = new ImageFolder(await prepareFlowers5({ verbose: false }));
     const batches = quick ? 2 : 10;
-    if (wanted.includes('pipeline')) {
-      results.pipeline = [];
-      const sets: Array<[string, () => Promise<Dataset>, number]> = [
-        ['flowers5 (128px JPEG files)', async () => flowers, 224],
-        ['flowers5 (128px JPEG files)', async () => flowers, 64],
-        ['CIFAR-10 train (32px JPEG files)', async () => new ImageFolder(path.join(await prepareCifar10({ verbose: false }), 'train')), 32],
-      ];
-      for (const [name, make, size] of quick ? sets.slice(1, 2) : sets) {
-        log(`input pipeline: ${name} at ${size}px`);
-        const batchSize = quick ? 8 : 64;
-        const m = await measureInputPipeline({ dataset: await make(), augment: augmentConfig({ inputSize: size }), batchSize, batches });
-        results.pipeline.push({ dataset: name, inputSize: size, batchSize, imagesPerSecond: m.imagesPerSecond });
-      }
+    results.pipeline = [];
+    const sets: Array<[string, () => Promise<Dataset>, number]> = [
+      ['flowers5 (128px JPEG files)', async () => flowers, 224],
+      ['flowers5 (128px JPEG files)', async () => flowers, 64],
+      ['CIFAR-10 train (32px JPEG files)', async () => new ImageFolder(path.join(await prepareCifar10({ verbose: false }), 'train')), 32],
+    ];
+    for (const [name, make, size] of quick ? sets.slice(1, 2) : sets) {
+      log(`input pipeline: ${name} at ${size}px`);
+      const batchSize = quick ? 8 : 64;
+      const m = await measureInputPipeline({ dataset: await make(), augment: augmentConfig({ inputSize: size }), batchSize, batches });
+      results.pipeline.push({ dataset: name, inputSize: size, batchSize, imagesPerSecond: m.imagesPerSecond });
     }
-    if (wanted.includes('real-data')) {
-      // The small fast model is where the pipeline could become the bottleneck; ConvNeXt-T is the one that matters.
-      results.realData = [];
-      for (const key of quick ? ['atto-train'] : ['atto-train', 'tiny-train-b16']) {
-        const c: Omit<ModelCase, 'name'> = { ...defs[key] };
-        log(`training on flowers5 vs. synthetic: ${caseName(c)}`);
-        results.realData.push(await realVsSynthetic({ ...c, name: caseName(c) }, flowers, 'flowers5 JPEG files', timing));
-      }
+  }
+
+  if (wanted.includes('real-data')) {
+    // What training reads: flowers5's train split decoded once into memory (src/data/cache.ts).
+    const flowers = (await flowers5({ progress: false })).train;
+    const workers = o.loaderWorkers === undefined ? undefined : int(o.loaderWorkers, 0, 'loader-workers');
+    // The small fast model is where the pipeline could become the bottleneck; ConvNeXt-T is the one that matters.
+    results.realData = [];
+    for (const key of quick ? ['atto-train'] : ['atto-train', 'tiny-train-b16']) {
+      const c: Omit<ModelCase, 'name'> = { ...defs[key] };
+      log(`training on flowers5 vs. synthetic: ${caseName(c)}`);
+      results.realData.push(await realVsSynthetic({ ...c, name: caseName(c) }, flowers, 'flowers5 train split, in memory', timing, workers));
     }
   }
 

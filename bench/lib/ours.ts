@@ -182,11 +182,14 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
   }
 }
 
-/** A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix). */
-export function trainLoader(dataset: Dataset, size: number, batchSize: number): DataLoader {
+/**
+ * A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix); `workers`
+ * as the DataLoader option (default: the loader's own default, what training uses).
+ */
+export function trainLoader(dataset: Dataset, size: number, batchSize: number, workers?: number): DataLoader {
   const aug = augmentConfig({ inputSize: size });
   return new DataLoader({
-    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2,
+    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers,
     transform: buildTrainTransform(aug),
     batchTransform: buildBatchTransform(aug, dataset.classes.length),
     normalize: aug.normalize,
@@ -196,6 +199,8 @@ export function trainLoader(dataset: Dataset, size: number, batchSize: number): 
 export interface RealDataResult {
   case: string;
   dataset: string;
+  /** The loader's transform worker threads (0: augmentation on the training thread; absent in older results). */
+  loaderWorkers?: number;
   syntheticImagesPerSecond: number;
   realImagesPerSecond: number;
   /** real / synthetic: 1 means the input pipeline never makes training wait. */
@@ -203,7 +208,9 @@ export interface RealDataResult {
 }
 
 /** Training images/s fed by the real input pipeline vs. by one synthetic batch in memory. */
-export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions): Promise<RealDataResult> {
+export async function realVsSynthetic(
+  c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions, workers?: number,
+): Promise<RealDataResult> {
   const model = makeModel({ ...c, numClasses: dataset.classes.length });
   const numClasses = dataset.classes.length;
   const synthetic = syntheticBatch({ ...c, numClasses });
@@ -213,7 +220,7 @@ export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetNam
   try {
     const synth = stats(await timeSteps(() => { synthTrain.step(); }, t), c.batch);
 
-    const loader = trainLoader(dataset, c.size, c.batch);
+    const loader = trainLoader(dataset, c.size, c.batch, workers);
     const need = t.warmup + t.minIters;
     if (loader.numBatches < need) throw new Error(`${datasetName} gives ${loader.numBatches} batches of ${c.batch}; ${need} needed`);
     const it = loader[Symbol.asyncIterator]();
@@ -227,7 +234,7 @@ export async function realVsSynthetic(c: ModelCase, dataset: Dataset, datasetNam
     await it.return?.();
     const real = stats(times, c.batch);
     return {
-      case: c.name, dataset: datasetName, syntheticImagesPerSecond: synth.imagesPerSecond,
+      case: c.name, dataset: datasetName, loaderWorkers: loader.workers, syntheticImagesPerSecond: synth.imagesPerSecond,
       realImagesPerSecond: real.imagesPerSecond, ratio: real.imagesPerSecond / synth.imagesPerSecond,
     };
   } finally {

@@ -104,8 +104,8 @@ export function markdownReport(r: BenchResults): string {
   }
   if (r.realData?.length) {
     out.push('');
-    out.push(markdownTable(['training on real data', 'synthetic img/s', 'real-data img/s', 'real / synthetic'],
-      r.realData.map((d) => [`${d.case}, ${d.dataset}`, f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond), d.ratio.toFixed(2)])));
+    out.push(markdownTable(['training on real data', 'loader workers', 'synthetic img/s', 'real-data img/s', 'real / synthetic'],
+      r.realData.map((d) => [`${d.case}, ${d.dataset}`, String(d.loaderWorkers ?? 0), f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond), d.ratio.toFixed(2)])));
   }
   return out.join('\n');
 }
