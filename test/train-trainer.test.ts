@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { tf } from '../src/backend';
 import { Module, type FeatureShape } from '../src/convnext/module';
-import { fit, NonFiniteLossError, type Classifier } from '../src/train/trainer';
+import { evaluate, fit, NonFiniteLossError, type BatchLoader, type Classifier } from '../src/train/trainer';
 import { flatWeights, SyntheticDataset, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
 
 const tmp = (name: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `cnx-${name}-`));
@@ -189,5 +189,42 @@ describe('fit (tiny synthetic task)', function () {
     r.ema?.dispose();
     await assert.rejects(fit({ model: m, train, recipe: { ...TINY_RECIPE, epochs: 1, lr: 1 }, runDir: dir, resume: true, ...quiet }), /recipe differs from this one in lr/);
     m.dispose();
+  });
+});
+
+describe('evaluate with flip test-time augmentation', () => {
+  /** Two-class logits [sum of the leftmost pixel column, 0]: a model that is not mirror-symmetric. */
+  class LeftColumn extends Module implements Classifier {
+    forward(x: tf.Tensor4D): tf.Tensor2D {
+      return tf.tidy(() => {
+        const left = tf.sum(tf.slice(x, [0, 0, 0, 0], [-1, -1, 1, -1]), [1, 2, 3]);
+        return tf.stack([left, tf.zerosLike(left)], 1) as tf.Tensor2D;
+      });
+    }
+    profile(input: FeatureShape): FeatureShape {
+      return input;
+    }
+  }
+
+  it('averages the logits of each image and its mirror image', async () => {
+    // Left column -1, right column +3, label 0: alone the logits are [-4, 0] (wrong), with the mirror
+    // image [(-4 + 12) / 2, 0] = [4, 0] (right).
+    const img = tf.tidy(() => tf.concat([tf.fill([1, 4, 1, 1], -1), tf.zeros([1, 4, 2, 1]), tf.fill([1, 4, 1, 1], 3)], 2));
+    const loader: BatchLoader = {
+      numBatches: 1,
+      numClasses: 2,
+      setEpoch: () => undefined,
+      async *[Symbol.asyncIterator]() {
+        yield { x: img.clone() as tf.Tensor4D, y: tf.tensor2d([[1, 0]]), labels: Int32Array.from([0]), indices: Int32Array.from([0]) };
+      },
+    };
+    const model = new LeftColumn();
+    const plain = await evaluate(model, loader, { progress: false });
+    const tta = await evaluate(model, loader, { flipTta: true, progress: false });
+    assert.equal(plain.top1, 0);
+    assert.equal(tta.top1, 1);
+    // Cross-entropy of logits [4, 0] for class 0: log(1 + e^-4).
+    assert.ok(Math.abs(tta.loss - Math.log1p(Math.exp(-4))) < 1e-6, `loss ${tta.loss}`);
+    img.dispose();
   });
 });

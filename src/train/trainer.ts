@@ -121,6 +121,8 @@ export interface EvaluateOptions {
   label?: string;
   /** Stop after this many batches (smoke runs). */
   maxBatches?: number;
+  /** Test-time augmentation: average the logits of each image and its mirror image. */
+  flipTta?: boolean;
 }
 
 /** Top-1 / top-5, loss, confusion matrix and per-class P/R/F1 of a model on a loader (eval mode). */
@@ -137,7 +139,9 @@ export async function evaluate(model: Classifier, data: BatchLoader, opts: Evalu
   try {
     for await (const batch of data) {
       const t0 = process.hrtime.bigint();
-      const logits = tf.tidy(() => model.forward(batch.x));
+      const logits = tf.tidy(() => (opts.flipTta
+        ? tf.div(tf.add(model.forward(batch.x), model.forward(tf.reverse(batch.x, 2))), 2) as tf.Tensor2D
+        : model.forward(batch.x)));
       const host = { data: (await logits.data()) as Float32Array, numClasses: logits.shape[1] };
       seconds += Number(process.hrtime.bigint() - t0) / 1e9;
       logits.dispose();

@@ -24,6 +24,7 @@ interface EvalFlags {
   run?: string;
   checkpoint: string;
   ema?: boolean;
+  flipTta?: boolean;
   weights?: string;
   model?: string;
   data?: string;
@@ -75,6 +76,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--run <dir>', 'a run folder from `convnext train` (its config rebuilds the model)')
     .option('--checkpoint <name>', 'checkpoint of --run: best | last', 'best')
     .option('--ema', 'evaluate the checkpoint\'s EMA weights')
+    .option('--flip-tta', 'test-time augmentation: average the logits of each image and its mirror image')
     .option('--weights <file>', 'a weights file instead of --run: a convnext-ts checkpoint or official / timm weights (.safetensors)')
     .option('--model <name>', 'registry model name (with --weights)')
     .option('--data <dir>', 'image folder root: <dir>/<split>/<class>/*, or <dir>/<class>/*')
@@ -138,7 +140,7 @@ export function registerEvalCommand(program: Command): void {
         source = f.weights!;
       }
       const loader = new DataLoader({ dataset: ds, batchSize: Number(f.batchSize), transform: evalTransform, normalize: aug.normalize });
-      const e = await evaluate(model, loader, { progress: f.progress, label: 'eval' });
+      const e = await evaluate(model, loader, { progress: f.progress, label: 'eval', flipTta: f.flipTta });
       model.dispose();
       printEvaluation(e, classes, `${source} on ${ds.length} images`);
       const which = f.data ? f.split : f.dataset ?? config?.data.name ?? 'val';
