@@ -56,7 +56,9 @@ export class Block extends Module {
     const ops = nativeOps();
     const conv = this.dwconv;
     if (ops && !this.attn && conv instanceof Conv2d && conv.depthwise && conv.samePadding) {
-      return tf.tidy(() => this.fusedForward(ops, conv, x));
+      // Eval mode with no gradient being recorded (e.g. not a saliency map) needs no backward pass.
+      const inference = !this.training && !tf.engine().isTapeOn();
+      return tf.tidy(() => inference ? this.inferenceForward(ops, conv, x) : this.fusedForward(ops, conv, x));
     }
     return tf.tidy(() => {
       let h = this.dwconv.forward(x);
@@ -117,6 +119,18 @@ export class Block extends Module {
     }) as (...t: tf.Tensor[]) => tf.Tensor4D;
     return f(x, conv.weight, dwBias, this.norm.weight, this.norm.bias, this.pwconv1.weight, this.pwconv1.bias,
       this.pwconv2.weight, this.pwconv2.bias, gamma, s);
+  }
+
+  /**
+   * The fused forward for inference: depthwise conv + LayerNorm in one kernel, matmul, bias + GELU,
+   * matmul, bias + layer scale + residual. Five ops and no saved tensors; drop path is off in eval.
+   */
+  private inferenceForward(ops: NativeOps, conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
+    const [n, , , c] = x.shape;
+    const normed = ops.depthwiseNorm(x, conv.weight, conv.bias ?? tf.zeros([c]), this.norm.weight, this.norm.bias, this.norm.eps);
+    const h = ops.biasGelu(ops.matMul(normed, this.pwconv1.weight, false, false), this.pwconv1.bias);
+    const o = ops.matMul(h, this.pwconv2.weight, false, false);
+    return ops.scaleResidual(x, o, this.pwconv2.bias, this.gamma ?? tf.ones([c]), tf.ones([n]) as tf.Tensor1D) as tf.Tensor4D;
   }
 
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {

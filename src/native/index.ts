@@ -31,6 +31,11 @@ export interface NativeOps {
   layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, biasIn: tf.Tensor, eps: number): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
   /** TensorFlow's DepthwiseConv2dNative, stride 1, 'same' padding, called directly (no tfjs op overhead). */
   depthwiseConv(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * Inference only (no gradient): LayerNorm(w, b) over the channels of depthwiseConv(x, filter) + convBias,
+   * stride 1, 'same' padding, in one pass; [rows, C], ready for the next Linear's matmul.
+   */
+  depthwiseNorm(x: tf.Tensor4D, filter: tf.Tensor, convBias: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D;
   /** Gradients of `layerNorm` for x, w, b and biasIn. */
   layerNormGrad(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, biasIn: tf.Tensor, mean: tf.Tensor1D, rstd: tf.Tensor1D):
     [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
@@ -197,6 +202,8 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
       { name: 'data_format', type: backend.binding.TF_ATTR_STRING, value: 'NHWC' },
       { name: 'dilations', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
     ])[0] as tf.Tensor4D,
+    depthwiseNorm: (x, filter, convBias, w, b, eps) => run('CnxDepthwiseNorm', [x, filter, convBias, w, b], 1,
+      [{ name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps }])[0] as tf.Tensor2D,
     adamW: (params, g, m, v, coef, hyper) => {
       const n = params.length;
       const out = run('CnxAdamW', [...params, g, m, v, coef, hyper], n + 2,

@@ -1,0 +1,104 @@
+/**
+ * The eval-mode fast path keeps numerics: the fused depthwise conv + LayerNorm kernel against plain
+ * TensorFlow.js ops, and the inference block and whole model against their training-mode forward (same
+ * weights, drop path 0) and the plain-op path. Gradients taken in eval mode still flow (they take the
+ * training-capable path).
+ */
+import { strict as assert } from 'assert';
+import { tf } from '../src/backend';
+import { Block } from '../src/convnext/block';
+import { ConvNeXt } from '../src/convnext/convnext';
+import { NativeOps, nativeOps, nativeStatus, withoutNativeOps } from '../src/native';
+
+/** Deterministic pseudo-random values (no RNG state shared with other tests). */
+function det(shape: number[], seed: number, scale = 1, offset = 0): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i++) v[i] = offset + scale * Math.sin(seed * 12.9898 + i * 78.233) * 1.7;
+  return tf.tensor(v, shape);
+}
+
+/** max |a - b| / max |b|, the error relative to the reference's scale. */
+function relErr(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-30, tf.max(tf.abs(b)).dataSync()[0]));
+}
+
+/** Deterministic weights for every parameter, with a layer scale big enough to matter. */
+function setWeights(params: Array<[string, tf.Variable]>): void {
+  params.forEach(([name, p], i) => {
+    const isScale = name.endsWith('gamma') || (name.endsWith('norm.weight') && p.rank === 1);
+    p.assign(det(p.shape, i + 1, isScale ? 0.3 : 0.15, isScale ? 1 : 0));
+  });
+}
+
+describe('eval-mode fast path', function () {
+  let ops: NativeOps;
+  before(function () {
+    const o = nativeOps();
+    if (!o) {
+      console.log(`      fused kernels unavailable here: ${nativeStatus().detail}`);
+      this.skip();
+    }
+    ops = o!;
+  });
+
+  it('depthwise conv + LayerNorm in one kernel matches the plain ops (channel tails, maps smaller than the kernel)', () => {
+    for (const [shape, k] of [[[1, 9, 11, 32], 7], [[2, 5, 6, 40], 7], [[3, 2, 3, 20], 7], [[1, 4, 4, 16], 3]] as const) {
+      tf.tidy(() => {
+        const c = shape[3];
+        const x = det([...shape], 1, 2, 0.3) as tf.Tensor4D;
+        const filter = det([k, k, c, 1], 2, 0.2) as tf.Tensor4D;
+        const [convBias, w, b] = [det([c], 3, 0.5), det([c], 4, 0.3, 1), det([c], 5, 0.2)];
+        const d = tf.add(tf.depthwiseConv2d(x, filter, 1, 'same'), convBias);
+        const { mean, variance } = tf.moments(d, 3, true);
+        const plain = tf.add(tf.mul(tf.mul(tf.sub(d, mean), tf.rsqrt(tf.add(variance, 1e-6))), w), b).reshape([-1, c]);
+        const fused = ops.depthwiseNorm(x, filter, convBias, w, b, 1e-6);
+        assert.deepEqual(fused.shape, plain.shape);
+        assert.ok(relErr(fused, plain) < 1e-5, `${shape} k=${k}: ${relErr(fused, plain)}`);
+      });
+    }
+  });
+
+  it('the inference block equals its training-mode forward (drop path 0) and the plain-op block', () => {
+    for (const dim of [32, 40]) {
+      const blk = new Block(dim, { layerScaleInitValue: 0.5 });
+      setWeights(blk.namedParameters());
+      tf.tidy(() => {
+        const x = det([2, 6, 5, dim], 7) as tf.Tensor4D;
+        const trained = blk.train().forward(x);
+        const inferred = blk.eval().forward(x);
+        const plain = withoutNativeOps(() => blk.forward(x));
+        assert.ok(relErr(inferred, trained) < 1e-5, `dim ${dim} vs train mode: ${relErr(inferred, trained)}`);
+        assert.ok(relErr(inferred, plain) < 1e-5, `dim ${dim} vs plain ops: ${relErr(inferred, plain)}`);
+      });
+      blk.dispose();
+    }
+  });
+
+  it('a whole ConvNeXt gives the same logits in eval mode as in training mode with drop path 0', () => {
+    const m = new ConvNeXt({ depths: [1, 1, 2, 1], dims: [16, 24, 32, 48], numClasses: 5, layerScaleInitValue: 0.5 });
+    setWeights(m.namedParameters());
+    tf.tidy(() => {
+      const x = det([2, 32, 32, 3], 11) as tf.Tensor4D;
+      const trained = m.train().forward(x);
+      const inferred = m.eval().forward(x);
+      assert.ok(relErr(inferred, trained) < 1e-5, `${relErr(inferred, trained)}`);
+    });
+    m.dispose();
+  });
+
+  it('gradients taken in eval mode still reach the input and parameters', () => {
+    const blk = new Block(16, { layerScaleInitValue: 0.5 }).eval();
+    setWeights(blk.namedParameters());
+    tf.tidy(() => {
+      const x = det([1, 4, 4, 16], 13) as tf.Tensor4D;
+      const loss = (xi: tf.Tensor) => tf.sum(tf.square(blk.forward(xi as tf.Tensor4D)));
+      const dx = tf.grad(loss)(x);
+      const dxPlain = withoutNativeOps(() => tf.grad(loss)(x));
+      assert.ok(relErr(dx, dxPlain) < 1e-4);
+      const { grads } = tf.variableGrads(() => loss(x) as tf.Scalar, [blk.pwconv1.weight]);
+      assert.ok(tf.max(tf.abs(grads[blk.pwconv1.weight.name])).dataSync()[0] > 0);
+    });
+    blk.dispose();
+  });
+});
