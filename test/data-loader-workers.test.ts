@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -121,5 +122,26 @@ describe('data: DataLoader worker threads', () => {
     }
     assert.equal(tf.memory().numTensors, tensors);
     assert.equal(await threadsAtMost(base), base);
+  });
+
+  it('lets a script carry on after breaking out of an epoch with batches in flight (no early exit, no hang)', () => {
+    // Nothing but the closing workers keeps this process alive while the iterator returns.
+    const script = `
+      const { augmentConfig, buildTrainTransform } = require('./src/augment');
+      const { DataLoader, InMemoryDataset } = require('./src/data');
+      const ds = new InMemoryDataset(['a'], new Float64Array(64), new Int32Array(64).fill(32), new Int32Array(64).fill(32), new Uint8Array(64 * 32 * 32 * 3));
+      const loader = new DataLoader({ dataset: ds, batchSize: 4, prefetch: 6, workers: 1, transform: buildTrainTransform(augmentConfig({ inputSize: 32 })) });
+      (async () => {
+        const it = loader[Symbol.asyncIterator]();
+        const first = await it.next();
+        first.value.x.dispose(); first.value.y.dispose();
+        // A busy main thread (a training step): finished batches queue up unread before the iterator returns.
+        for (const t = Date.now(); Date.now() - t < 1000;);
+        await it.return();
+        console.log('carried on');
+      })();`;
+    const r = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { cwd: path.join(__dirname, '..'), encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /carried on/);
   });
 });

@@ -111,7 +111,8 @@ export class TransformPool {
   private track(worker: Worker, delta: number): void {
     const n = this.busy.get(worker)! + delta;
     this.busy.set(worker, n);
-    if (n === 0) worker.unref();
+    // A closing worker stays referenced (terminate() refs it) so that its exit resolves close().
+    if (n === 0 && !this.closed) worker.unref();
     else if (n === 1 && delta > 0) worker.ref();
   }
 }
