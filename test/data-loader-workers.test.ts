@@ -6,6 +6,9 @@ import * as path from 'path';
 import { tf } from '../src/backend';
 import { augmentConfig, buildBatchTransform, buildCropPadTransform, buildEvalTransform, buildTrainTransform } from '../src/augment';
 import { DataLoader, ImageFolder, InMemoryDataset, Rng, type Dataset } from '../src/data';
+import { defaultWorkers } from '../src/data/transform-pool';
+import { transforms } from '../src/train/run-config';
+import { evalLoader, trainLoader } from '../src/train/trainer';
 import { makeImageFolder, tempDir } from './fixtures/data/make';
 
 /** Every batch of one iteration as raw bytes (x, y) plus indices, tensors disposed. */
@@ -89,6 +92,16 @@ describe('data: DataLoader worker threads', () => {
     assert.equal(new DataLoader({ dataset: ds, batchSize: 4, transform: custom }).workers, 0);
     assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, transform: custom, workers: 1 }), /cannot be sent to a thread/);
     assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, workers: -1 }), /workers must be/);
+  });
+
+  it('the training paths (fit, runFromConfig, pad-and-crop too) get workers', () => {
+    const n = defaultWorkers();
+    assert.equal(trainLoader({ dataset: ds, augment: { inputSize: 16 } }, 4, 0).workers, n);
+    assert.equal(evalLoader({ dataset: ds, augment: { inputSize: 16 } }, 4).workers, n);
+    const t = transforms({ inputSize: 16, cropPadding: 2 }, 3);
+    for (const transform of [t.train, t.eval]) {
+      assert.equal(new DataLoader({ dataset: ds, batchSize: 4, transform, batchTransform: t.batch }).workers, n);
+    }
   });
 
   it('surfaces a corrupt image and an error inside a worker as the in-process error, naming the file', async () => {
