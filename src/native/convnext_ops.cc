@@ -71,21 +71,29 @@ void TF_OpKernelContext_Failure(TF_OpKernelContext*, TF_Status*);
 namespace {
 
 // ---------------------------------------------------------------------------------------------------
-// A small persistent thread pool: parallel_for splits [0, n) into one contiguous chunk per thread.
-// Workers sleep on a condition variable between calls, so they never spin against TensorFlow's threads.
+// A small persistent thread pool: ParallelFor splits [0, n) into a few contiguous chunks per thread that
+// threads take from a shared counter, the caller included. Workers sleep on a condition variable between
+// calls, so they never spin against TensorFlow's threads; and on a loaded machine a worker that is not
+// scheduled in time leaves its chunks to the others instead of holding up the op (with one fixed chunk per
+// thread, small ops waited ~1 ms for it).
 
 class Pool {
  public:
   explicit Pool(int threads) : threads_(std::max(1, threads)) {
-    for (int i = 1; i < threads_; i++) workers_.emplace_back([this, i] { Loop(i); });
+    for (int i = 1; i < threads_; i++) workers_.emplace_back([this] { Loop(); });
   }
 
   int threads() const { return threads_; }
 
-  // fn(begin, end, thread_index); small ranges run inline on the calling thread.
+  // The most chunks one ParallelFor makes: size per-chunk partial results by this.
+  int slots() const { return threads_ * kChunksPerThread; }
+
+  // fn(begin, end, chunk) on disjoint ranges covering [0, n), each at least min_per_thread long (but one),
+  // chunk < slots(). Chunk boundaries depend only on n and min_per_thread, so partial sums per chunk, reduced
+  // in chunk order, are deterministic whichever thread ran them. Small ranges run inline as chunk 0.
   void ParallelFor(int64_t n, int64_t min_per_thread, const std::function<void(int64_t, int64_t, int)>& fn) {
-    int t = static_cast<int>(std::min<int64_t>(threads_, std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread))));
-    if (t <= 1) {
+    const int64_t pieces = std::max<int64_t>(1, n / std::max<int64_t>(1, min_per_thread));
+    if (threads_ <= 1 || pieces <= 1) {
       fn(0, n, 0);
       return;
     }
@@ -94,35 +102,42 @@ class Pool {
       std::lock_guard<std::mutex> lk(mu_);
       fn_ = &fn;
       n_ = n;
-      active_ = t;
-      pending_ = t - 1;
+      chunks_ = std::min<int64_t>(pieces, slots());
+      done_ = 0;
       generation_++;
+      // Published last: a worker that claims a chunk of this call sees fn_, n_ and chunks_ above.
+      next_.store(0, std::memory_order_release);
     }
     cv_.notify_all();
-    Run(0);
+    RunChunks();
     std::unique_lock<std::mutex> lk(mu_);
-    done_cv_.wait(lk, [this] { return pending_ == 0; });
+    done_cv_.wait(lk, [this] { return done_ == chunks_; });
     fn_ = nullptr;
   }
 
  private:
-  void Run(int i) {
-    int64_t begin = n_ * i / active_, end = n_ * (i + 1) / active_;
-    if (begin < end) (*fn_)(begin, end, i);
+  static constexpr int kChunksPerThread = 4;
+
+  void RunChunks() {
+    int64_t completed = 0;
+    for (int64_t c; (c = next_.fetch_add(1, std::memory_order_acq_rel)) < chunks_; completed++) {
+      (*fn_)(n_ * c / chunks_, n_ * (c + 1) / chunks_, static_cast<int>(c));
+    }
+    if (completed == 0) return;
+    std::lock_guard<std::mutex> lk(mu_);
+    done_ += completed;
+    if (done_ == chunks_) done_cv_.notify_one();
   }
 
-  void Loop(int i) {
+  void Loop() {
     uint64_t seen = 0;
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu_);
         cv_.wait(lk, [&] { return generation_ != seen; });
         seen = generation_;
-        if (i >= active_) continue;
       }
-      Run(i);
-      std::lock_guard<std::mutex> lk(mu_);
-      if (--pending_ == 0) done_cv_.notify_one();
+      RunChunks();
     }
   }
 
@@ -131,8 +146,8 @@ class Pool {
   std::mutex call_mu_, mu_;
   std::condition_variable cv_, done_cv_;
   const std::function<void(int64_t, int64_t, int)>* fn_ = nullptr;
-  int64_t n_ = 0;
-  int active_ = 0, pending_ = 0;
+  int64_t n_ = 0, chunks_ = 0, done_ = 0;
+  std::atomic<int64_t> next_{0};
   uint64_t generation_ = 0;
 };
 
@@ -245,16 +260,16 @@ inline float* Data(TF_Tensor* t) { return static_cast<float*>(TF_TensorData(t));
 inline int64_t Last(TF_Tensor* t) { return TF_NumDims(t) == 0 ? 1 : TF_Dim(t, TF_NumDims(t) - 1); }
 inline int64_t Count(TF_Tensor* t) { return TF_TensorElementCount(t); }
 
-// Per-thread partial column sums, reduced into `out` (length c) at the end.
+// Per-chunk partial column sums (Pool::slots() of them), reduced into `out` (length c) in chunk order at the end.
 struct ColumnSums {
   std::vector<float> partial;
   int64_t c;
-  ColumnSums(int threads, int64_t cols) : partial(static_cast<size_t>(threads * cols), 0.f), c(cols) {}
-  float* For(int thread) { return partial.data() + thread * c; }
-  void ReduceInto(float* out, int threads) const {
+  ColumnSums(int slots, int64_t cols) : partial(static_cast<size_t>(slots * cols), 0.f), c(cols) {}
+  float* For(int chunk) { return partial.data() + chunk * c; }
+  void ReduceInto(float* out, int slots) const {
     for (int64_t j = 0; j < c; j++) {
       float s = 0.f;
-      for (int t = 0; t < threads; t++) s += partial[t * c + j];
+      for (int t = 0; t < slots; t++) s += partial[t * c + j];
       out[j] = s;
     }
   }
@@ -398,17 +413,17 @@ void LayerNormGradCompute(void*, TF_OpKernelContext* ctx) {
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *pdy = Data(dy), *px = Data(x), *pw = Data(w), *pbi = Data(bias_in), *pm = Data(mean), *pr = Data(rstd);
   float* pdx = Data(dx);
-  const int threads = GetPool().threads();
-  ColumnSums sw(threads, c), sb(threads, c), sbi(threads, c);
+  const int slots = GetPool().slots();
+  ColumnSums sw(slots, c), sb(slots, c), sbi(slots, c);
   GetPool().ParallelFor(m, kRowsPerTask, [=, &sw, &sb, &sbi](int64_t r0, int64_t r1, int t) {
     float *aw = sw.For(t), *ab = sb.For(t), *abi = sbi.For(t);
     for (int64_t r = r0; r < r1; r++) {
       NormGradRow(pdy + r * c, px + r * c, pbi, pw, pm[r], pr[r], pdx + r * c, aw, ab, abi, c);
     }
   });
-  sw.ReduceInto(Data(dw), threads);
-  sb.ReduceInto(Data(db), threads);
-  sbi.ReduceInto(Data(dbi), threads);
+  sw.ReduceInto(Data(dw), slots);
+  sb.ReduceInto(Data(db), slots);
+  sbi.ReduceInto(Data(dbi), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -441,13 +456,13 @@ void BiasGeluGradCompute(void*, TF_OpKernelContext* ctx) {
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *pdy = Data(dy), *pa = Data(a), *pb = Data(b);
   float* pdh = Data(dh);
-  const int threads = GetPool().threads();
-  ColumnSums sb(threads, c);
+  const int slots = GetPool().slots();
+  ColumnSums sb(slots, c);
   GetPool().ParallelFor(m, kRowsPerTask, [=, &sb](int64_t r0, int64_t r1, int t) {
     float* ab = sb.For(t);
     for (int64_t r = r0; r < r1; r++) BiasGeluGradRow(pdy + r * c, pa + r * c, pb, pdh + r * c, ab, c);
   });
-  sb.ReduceInto(Data(db), threads);
+  sb.ReduceInto(Data(db), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -489,16 +504,16 @@ void ScaleResidualGradCompute(void*, TF_OpKernelContext* ctx) {
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *pdy = Data(dy), *po = Data(o), *pb = Data(b), *pg = Data(g), *ps = Data(s);
   float* pdo = Data(dout);
-  const int threads = GetPool().threads();
-  ColumnSums sb(threads, c), sg(threads, c);
+  const int slots = GetPool().slots();
+  ColumnSums sb(slots, c), sg(slots, c);
   GetPool().ParallelFor(m, kRowsPerTask, [=, &sb, &sg](int64_t r0, int64_t r1, int t) {
     float *ab = sb.For(t), *ag = sg.For(t);
     for (int64_t r = r0; r < r1; r++) {
       ScaleResidualGradRow(pdy + r * c, po + r * c, pb, pg, ps[r / rows_per_sample], pdo + r * c, ab, ag, c);
     }
   });
-  sb.ReduceInto(Data(db), threads);
-  sg.ReduceInto(Data(dg), threads);
+  sb.ReduceInto(Data(db), slots);
+  sg.ReduceInto(Data(dg), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -553,8 +568,8 @@ void DepthwiseFilterGradCompute(void* kernel, TF_OpKernelContext* ctx) {
   TF_Tensor* dw = in.Output(0, {k, k, c, 1});
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *px = Data(x), *pdy = Data(dy);
-  const int threads = GetPool().threads();
-  ColumnSums acc(threads, k * k * c);
+  const int slots = GetPool().slots();
+  ColumnSums acc(slots, k * k * c);
   GetPool().ParallelFor(n * h, 1, [=, &acc](int64_t r0, int64_t r1, int t) {
     float* a = acc.For(t);
     for (int64_t r = r0; r < r1; r++) {
@@ -577,7 +592,7 @@ void DepthwiseFilterGradCompute(void* kernel, TF_OpKernelContext* ctx) {
       }
     }
   });
-  acc.ReduceInto(Data(dw), threads);
+  acc.ReduceInto(Data(dw), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
