@@ -6,6 +6,7 @@ export * from './csv';
 export * from './split';
 export * from './cache';
 export * from './loader';
+export { defaultWorkers } from './transform-pool';
 export * from './prepare';
 export * from './datasets';
 export * from './measure';
