@@ -9,27 +9,7 @@ import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
 import { ConvNeXt } from '../src/convnext/convnext';
 import { NativeOps, nativeOps, nativeStatus, withoutNativeOps } from '../src/native';
-
-/** Deterministic pseudo-random values (no RNG state shared with other tests). */
-function det(shape: number[], seed: number, scale = 1, offset = 0): tf.Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const v = new Float32Array(n);
-  for (let i = 0; i < n; i++) v[i] = offset + scale * Math.sin(seed * 12.9898 + i * 78.233) * 1.7;
-  return tf.tensor(v, shape);
-}
-
-/** max |a - b| / max |b|, the error relative to the reference's scale. */
-function relErr(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-30, tf.max(tf.abs(b)).dataSync()[0]));
-}
-
-/** Deterministic weights for every parameter, with a layer scale big enough to matter. */
-function setWeights(params: Array<[string, tf.Variable]>): void {
-  params.forEach(([name, p], i) => {
-    const isScale = name.endsWith('gamma') || (name.endsWith('norm.weight') && p.rank === 1);
-    p.assign(det(p.shape, i + 1, isScale ? 0.3 : 0.15, isScale ? 1 : 0));
-  });
-}
+import { det, relErr, setWeights } from './fixtures/deterministic';
 
 describe('eval-mode fast path', function () {
   let ops: NativeOps;
