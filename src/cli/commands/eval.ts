@@ -86,7 +86,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--input-size <n>', 'eval resolution (default: the run\'s, else 224)')
     .option('--crop-pct <x>', 'resize to size / crop-pct, then centre crop (default: the run\'s, else 0.875)')
     .option('--per-class <n>', 'first n images per class only')
-    .option('--out <file>', 'write the results JSON here (default: <run>/eval-<split>.json with --run)')
+    .option('--out <file>', 'write the results JSON here (default: <run>/eval-<split>[-ema][-flip-tta].json with --run)')
     .option('--no-progress', 'no progress bars')
     .action(action(async (f: EvalFlags) => {
       if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
@@ -144,7 +144,7 @@ export function registerEvalCommand(program: Command): void {
       model.dispose();
       printEvaluation(e, classes, `${source} on ${ds.length} images`);
       const which = f.data ? f.split : f.dataset ?? config?.data.name ?? 'val';
-      const out = f.out ?? (f.run ? path.join(f.run, `eval-${which}${f.ema ? '-ema' : ''}.json`) : undefined);
+      const out = f.out ?? (f.run ? path.join(f.run, `eval-${which}${f.ema ? '-ema' : ''}${f.flipTta ? '-flip-tta' : ''}.json`) : undefined);
       if (out) {
         writeFileAtomic(out, `${JSON.stringify({ source, ...evalRecord(e, classes) }, jsonReplacer, 1)}\n`);
         console.log(`wrote ${out}`);
