@@ -8,18 +8,14 @@ import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
 import { ConvNeXt } from '../src/convnext/convnext';
-import { NativeOps, nativeOps, nativeStatus, withoutNativeOps } from '../src/native';
+import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';
+import { nativeOpsOrSkip } from './fixtures/native';
 
 describe('eval-mode fast path', function () {
   let ops: NativeOps;
   before(function () {
-    const o = nativeOps();
-    if (!o) {
-      console.log(`      fused kernels unavailable here: ${nativeStatus().detail}`);
-      this.skip();
-    }
-    ops = o!;
+    ops = nativeOpsOrSkip(this);
   });
 
   it('depthwise conv + LayerNorm in one kernel matches the plain ops (channel tails, maps smaller than the kernel)', () => {

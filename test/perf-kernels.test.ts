@@ -8,8 +8,9 @@ import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
 import { Conv2d } from '../src/convnext/layers';
 import { ConvNeXt } from '../src/convnext/convnext';
-import { NativeOps, nativeOps, nativeStatus, withoutNativeOps } from '../src/native';
+import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';
+import { nativeOpsOrSkip } from './fixtures/native';
 import { softTargetCrossEntropy } from '../src/metrics/loss';
 import { AdamW } from '../src/train/adamw';
 import { buildParamGroups } from '../src/train/param-groups';
@@ -28,12 +29,7 @@ function plainGelu(h: tf.Tensor): tf.Tensor {
 describe('fused CPU kernels (src/native)', function () {
   let ops: NativeOps;
   before(function () {
-    const o = nativeOps();
-    if (!o) {
-      console.log(`      fused kernels unavailable here: ${nativeStatus().detail}`);
-      this.skip();
-    }
-    ops = o!;
+    ops = nativeOpsOrSkip(this);
   });
 
   it('LayerNorm (with a folded-in input bias) matches the plain ops, forward and all four gradients', () => {
