@@ -35,24 +35,30 @@ function noiseDataset(n: number, classes: string[], labels?: number[]): InMemory
   return new InMemoryDataset(classes, targets, heights, widths, pixels, Array.from({ length: n }, (_, i) => `img-${i}.png`));
 }
 
-function threads(): number {
-  return Number(/^Threads:\s+(\d+)/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
-}
-
-/** The thread count once it stops changing (threads of earlier workers take a moment to be joined). */
-async function steadyThreads(): Promise<number> {
-  let last = -1;
-  for (let waited = 0; threads() !== last && waited < 2000; waited += 100) {
-    last = threads();
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * Counts live worker threads by wrapping worker_threads.Worker (the pool looks it up when it starts a
+ * worker), while `fn` runs. OS thread counts are no good here: threads of earlier tests come and go.
+ */
+async function countingWorkers<T>(fn: (alive: () => number, allExited: () => Promise<void>) => Promise<T>): Promise<T> {
+  const wt = require('worker_threads') as typeof import('worker_threads');
+  const Original = wt.Worker;
+  let alive = 0;
+  let exits: Promise<void>[] = [];
+  wt.Worker = class extends Original {
+    constructor(...args: ConstructorParameters<typeof Original>) {
+      super(...args);
+      alive++;
+      exits.push(new Promise((resolve) => this.once('exit', () => { alive--; resolve(); })));
+    }
+  };
+  try {
+    return await fn(() => alive, async () => {
+      await Promise.all(exits);
+      exits = [];
+    });
+  } finally {
+    wt.Worker = Original;
   }
-  return threads();
-}
-
-/** The thread count once it is down to `n`, or after 2 s. */
-async function threadsAtMost(n: number): Promise<number> {
-  for (let waited = 0; threads() > n && waited < 2000; waited += 20) await new Promise((r) => setTimeout(r, 20));
-  return threads();
 }
 
 describe('data: DataLoader worker threads', () => {
@@ -126,17 +132,19 @@ describe('data: DataLoader worker threads', () => {
   it('ends its threads and leaks no tensors when an epoch finishes or is cut short', async () => {
     const loader = new DataLoader({ dataset: ds, batchSize: 2, transform: buildTrainTransform(cfg), workers: 2 });
     const tensors = tf.memory().numTensors;
-    await bytes(loader);
-    // OS thread counts also move with threads of earlier work that end meanwhile: compare loosely.
-    const base = await steadyThreads();
-    for await (const b of loader) {
-      assert.ok(threads() > base, 'worker threads while iterating');
-      tf.dispose([b.x, b.y]);
-      break;
-    }
+    await countingWorkers(async (alive, allExited) => {
+      await bytes(loader);
+      await allExited();
+      assert.equal(alive(), 0, 'no worker left after a whole epoch');
+      for await (const b of loader) {
+        assert.equal(alive(), 2, 'two worker threads while iterating');
+        tf.dispose([b.x, b.y]);
+        break;
+      }
+      await allExited();
+      assert.equal(alive(), 0, 'no worker left after breaking out of an epoch');
+    });
     assert.equal(tf.memory().numTensors, tensors);
-    const after = await threadsAtMost(base);
-    assert.ok(after <= base, `${after} threads after the epoch, ${base} before it`);
   });
 
   it('lets a script carry on after breaking out of an epoch with batches in flight (no early exit, no hang)', () => {
