@@ -40,10 +40,11 @@ export interface Conv2dOptions {
 }
 
 /**
- * torch.nn.Conv2d restricted to groups ∈ {1, channels}. `weight` is stored HWIO, or [k, k, C, 1]
- * for depthwise (PyTorch: OIHW, [C, 1, k, k]).
+ * What every conv layer here shares: torch.nn.Conv2d's parameters restricted to groups ∈ {1, channels}
+ * (`weight` stored HWIO, or [k, k, C, 1] for depthwise; PyTorch: OIHW, [C, 1, k, k]), its geometry and
+ * its MAC count. Subclasses decide what forward does with them.
  */
-export class Conv2d extends Module {
+export abstract class ConvLayer extends Module {
   readonly weight: tf.Variable;
   readonly bias?: tf.Variable;
   readonly kernelSize: number;
@@ -56,7 +57,7 @@ export class Conv2d extends Module {
     const groups = opts.groups ?? 1;
     this.depthwise = groups > 1;
     if (this.depthwise && !(groups === inChannels && groups === outChannels)) {
-      throw new Error(`Conv2d supports groups=1 or depthwise (groups=in=out); got groups=${groups}, ` +
+      throw new Error(`${new.target.name} supports groups=1 or depthwise (groups=in=out); got groups=${groups}, ` +
         `in=${inChannels}, out=${outChannels}`);
     }
     this.kernelSize = opts.kernelSize;
@@ -68,6 +69,30 @@ export class Conv2d extends Module {
     if (opts.bias ?? true) this.bias = this.registerParameter('bias', tf.zeros([outChannels]));
   }
 
+  /** The conv with explicit zero padding, without the bias. */
+  protected convWithoutBias(x: tf.Tensor4D): tf.Tensor4D {
+    const p = this.padding;
+    const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+    return this.depthwise
+      ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
+      : tf.conv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid');
+  }
+
+  outputSize(size: number): number {
+    return Math.floor((size + 2 * this.padding - this.kernelSize) / this.stride) + 1;
+  }
+
+  profile(input: FeatureShape, counter: MacCounter): FeatureShape {
+    const h = this.outputSize(input[0]);
+    const w = this.outputSize(input[1]);
+    const perOutput = this.kernelSize * this.kernelSize * (this.depthwise ? 1 : this.inChannels);
+    counter.add(h * w * this.outChannels * perOutput);
+    return [h, w, this.outChannels];
+  }
+}
+
+/** torch.nn.Conv2d restricted to groups ∈ {1, channels}. */
+export class Conv2d extends ConvLayer {
   /** True when zero padding of kernelSize // 2 at stride 1 is TensorFlow's 'same' padding. */
   get samePadding(): boolean {
     return this.stride === 1 && this.kernelSize % 2 === 1 && this.padding === this.kernelSize >> 1;
@@ -103,24 +128,9 @@ export class Conv2d extends Module {
           : tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same');
         return this.bias ? tf.add(y, this.bias) : y;
       }
-      const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
-      const y = this.depthwise
-        ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
-        : tf.conv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid');
+      const y = this.convWithoutBias(x);
       return this.bias ? tf.add(y, this.bias) : y;
     });
-  }
-
-  outputSize(size: number): number {
-    return Math.floor((size + 2 * this.padding - this.kernelSize) / this.stride) + 1;
-  }
-
-  profile(input: FeatureShape, counter: MacCounter): FeatureShape {
-    const h = this.outputSize(input[0]);
-    const w = this.outputSize(input[1]);
-    const perOutput = this.kernelSize * this.kernelSize * (this.depthwise ? 1 : this.inChannels);
-    counter.add(h * w * this.outChannels * perOutput);
-    return [h, w, this.outChannels];
   }
 }
 

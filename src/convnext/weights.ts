@@ -10,7 +10,7 @@
  *   everything else    unchanged
  */
 import { tf } from '../backend';
-import { Conv2d, Linear } from './layers';
+import { ConvLayer, Linear } from './layers';
 import { Module } from './module';
 import { RawTensor, SafetensorsError, readSafetensors, toFloat32, writeSafetensors } from './safetensors';
 
@@ -28,14 +28,6 @@ export type KeyConvention = 'official' | 'timm';
 
 /** How a parameter's PyTorch layout differs from ours. */
 export type TorchLayout = 'plain' | 'conv' | 'depthwise' | 'linear';
-
-/**
- * Implemented by modules whose parameters are not plain Conv2d / Linear members but still need a
- * layout change, keyed by the module's own parameter names (e.g. `{ weight: 'conv' }`).
- */
-export interface TorchLayoutProvider {
-  torchLayouts(): Record<string, TorchLayout>;
-}
 
 export interface LoadOptions {
   /**
@@ -157,11 +149,9 @@ function parameterLayouts(model: Module): Map<string, { variable: tf.Variable; l
   for (const [name, m] of model.namedModules()) {
     const prefix = name === '' ? '' : `${name}.`;
     let own: Record<string, TorchLayout> = {};
-    if (m instanceof Conv2d) own = { weight: m.depthwise ? 'depthwise' : 'conv' };
+    // Conv2d and the study's ScaledDynamicConv2d alike; every other parameter keeps its layout.
+    if (m instanceof ConvLayer) own = { weight: m.depthwise ? 'depthwise' : 'conv' };
     else if (m instanceof Linear) own = { weight: 'linear' };
-    else if (typeof (m as Partial<TorchLayoutProvider>).torchLayouts === 'function') {
-      own = (m as unknown as TorchLayoutProvider).torchLayouts();
-    }
     for (const [p, layout] of Object.entries(own)) layouts.set(prefix + p, layout);
   }
   const out = new Map<string, { variable: tf.Variable; layout: TorchLayout }>();
