@@ -4,7 +4,7 @@
  * ImageNet validation reorganisation.
  */
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -123,6 +123,37 @@ describe('data: prepare', function () {
     const out = await prepareFlowers5({ dataDir: path.join(work, 'data'), sharedDir: shared, url: `${base}/nothing`, verbose: false });
     assert.equal(hits.length, before);
     assert.equal(new ImageFolder(out).length, 5);
+  });
+
+  it('processes preparing the same dataset at once take turns: one extracts, all read the whole folder', async function () {
+    this.timeout(60_000);
+    const work = tempDir();
+    const counts = { daisy: 20, dandelion: 20, rose: 20, sunflower: 20, tulip: 20 };
+    await makeImageFolder(path.join(work, 'pkg', 'flowers5'), counts);
+    const shared = path.join(work, 'shared');
+    fs.mkdirSync(shared);
+    tarGz(path.join(work, 'pkg'), 'flowers5', path.join(shared, 'flowers5-jpg.tar.gz'));
+    const dataDir = path.join(work, 'data');
+    const children = Array.from({ length: 3 }, () => spawn(process.execPath,
+      ['-r', 'tsx/cjs', path.join(__dirname, 'fixtures/data/prepare-child.ts'), dataDir, shared],
+      { cwd: path.join(__dirname, '..'), stdio: ['pipe', 'pipe', 'inherit'] }));
+    const outputs = children.map((c) => {
+      let text = '';
+      c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+      const ready = new Promise<void>((resolve) => c.stdout.on('data', () => text.includes('READY') && resolve()));
+      const exit = new Promise<string>((resolve, reject) =>
+        c.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`child exited ${code}: ${text}`)))));
+      return { ready, exit };
+    });
+    // Start all three together, after their start-up, so their preparations overlap.
+    await Promise.all(outputs.map((o) => o.ready));
+    for (const c of children) c.stdin.write('go\n');
+    const texts = await Promise.all(outputs.map((o) => o.exit));
+    const extractions = texts.join('').split('\n').filter((l) => l.startsWith('extracting '));
+    assert.equal(extractions.length, 1, `expected one extraction, got:\n${texts.join('\n')}`);
+    for (const t of texts) assert.ok(t.includes(`CLASSES ${JSON.stringify(Object.keys(counts))}`), t);
+    assert.equal(new ImageFolder(path.join(dataDir, 'flowers5')).length, 100);
+    assert.ok(!fs.existsSync(path.join(dataDir, 'flowers5.lock')), 'the lock is released');
   });
 
   it('reports a failed download clearly and leaves no partial folder', async () => {

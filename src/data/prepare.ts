@@ -8,13 +8,16 @@
  * writes to a temporary folder renamed into place at the end, so an interrupted run leaves nothing
  * half-made behind.
  */
-import { spawnSync } from 'child_process';
+import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
 import * as path from 'path';
 import { Presets, SingleBar } from 'cli-progress';
 import sharp from 'sharp';
+import { promisify } from 'util';
+
+import { withFolderLock } from './folder-lock';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, 'data');
@@ -51,12 +54,19 @@ function say(opts: PrepareOptions, msg: string): void {
   if (opts.verbose !== false) console.log(msg);
 }
 
-/** Extracts a .tar.gz with the system tar (present on Linux, macOS and Windows 10+). */
-export function extractTarGz(archive: string, dest: string): void {
+/**
+ * Extracts a .tar.gz with the system tar (present on Linux, macOS and Windows 10+). Asynchronous, so the
+ * folder lock stays refreshed while a large archive extracts.
+ */
+export async function extractTarGz(archive: string, dest: string): Promise<void> {
   fs.mkdirSync(dest, { recursive: true });
-  const r = spawnSync('tar', ['xzf', archive, '-C', dest], { encoding: 'utf8' });
-  if (r.error) throw new Error(`cannot run tar to extract ${archive}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`tar failed on ${archive}: ${r.stderr.trim()}`);
+  try {
+    await promisify(execFile)('tar', ['xzf', archive, '-C', dest], { encoding: 'utf8' });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { stderr?: string };
+    if (e.code === 'ENOENT') throw new Error(`cannot run tar to extract ${archive}: ${e.message}`);
+    throw new Error(`tar failed on ${archive}: ${(e.stderr ?? e.message).trim()}`);
+  }
 }
 
 /** Downloads `url` to `dest` (following redirects) with a progress bar; atomic via a .part file. */
@@ -115,21 +125,50 @@ function tempSibling(dir: string): string {
   return fs.mkdtempSync(path.join(path.dirname(dir), `.${path.basename(dir)}-tmp-`));
 }
 
+/**
+ * Extracts `archive` into a temporary sibling of `target`, lets `make` turn the extracted files into the
+ * dataset folder (returning its path), and moves that into place.
+ */
+async function buildFromArchive(archive: string, target: string, make: (extracted: string) => Promise<string>): Promise<void> {
+  const tmp = tempSibling(target);
+  try {
+    await extractTarGz(archive, tmp);
+    replaceDir(await make(tmp), target);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 /** Extracts <sharedDir>/<name>-jpg.tar.gz (whose top folder is <name>/) into <dataDir>/<name>. */
-function fromShared(name: string, opts: PrepareOptions): boolean {
+async function fromShared(name: string, opts: PrepareOptions): Promise<boolean> {
   const archive = path.join(opts.sharedDir ?? DEFAULT_SHARED_DIR, `${name}-jpg.tar.gz`);
   if (!fs.existsSync(archive)) return false;
   const target = path.join(opts.dataDir ?? DEFAULT_DATA_DIR, name);
   say(opts, `extracting ${archive} into ${target}`);
-  const tmp = tempSibling(target);
-  try {
-    extractTarGz(archive, tmp);
+  await buildFromArchive(archive, target, async (tmp) => {
     if (!fs.existsSync(path.join(tmp, name))) throw new Error(`${archive} has no top-level ${name}/ folder`);
-    replaceDir(path.join(tmp, name), target);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+    return path.join(tmp, name);
+  });
   return true;
+}
+
+/**
+ * Makes <dataDir>/<name> once: from the shared offline copy, else with `fromSource`. Processes preparing
+ * the same dataset together take turns; the later ones find it made.
+ */
+async function prepareOnce(
+  name: string,
+  subdirs: string[],
+  opts: PrepareOptions,
+  fromSource: (target: string) => Promise<void>,
+): Promise<string> {
+  const target = path.join(opts.dataDir ?? DEFAULT_DATA_DIR, name);
+  if (!opts.force && isPrepared(target, subdirs)) return target;
+  return withFolderLock(target, async () => {
+    if (!opts.force && isPrepared(target, subdirs)) return target;
+    if (!(await fromShared(name, opts))) await fromSource(target);
+    return target;
+  });
 }
 
 /**
@@ -185,60 +224,46 @@ async function fetchArchive(url: string, archive: string, opts: PrepareOptions):
 
 /** Makes data/cifar10/{train,test}/<class>/ and returns its path. */
 export async function prepareCifar10(opts: PrepareOptions = {}): Promise<string> {
-  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
-  const target = path.join(dataDir, 'cifar10');
-  if (!opts.force && isPrepared(target, ['train', 'test'])) return target;
-  if (fromShared('cifar10', opts)) return target;
-  const archive = await fetchArchive(opts.url ?? process.env.CIFAR10_URL ?? CIFAR10_URL,
-    path.join(dataDir, 'downloads', 'cifar-10-binary.tar.gz'), opts);
-  const tmp = tempSibling(target);
-  try {
-    extractTarGz(archive, tmp);
-    const batches = path.join(tmp, 'cifar-10-batches-bin');
-    if (!fs.existsSync(batches)) throw new Error(`${archive} has no cifar-10-batches-bin/ folder`);
-    say(opts, `converting CIFAR-10 batches to PNG files in ${target}`);
-    await convertCifarBinary(batches, path.join(tmp, 'cifar10'));
-    replaceDir(path.join(tmp, 'cifar10'), target);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return target;
+  return prepareOnce('cifar10', ['train', 'test'], opts, async (target) => {
+    const archive = await fetchArchive(opts.url ?? process.env.CIFAR10_URL ?? CIFAR10_URL,
+      path.join(path.dirname(target), 'downloads', 'cifar-10-binary.tar.gz'), opts);
+    await buildFromArchive(archive, target, async (tmp) => {
+      const batches = path.join(tmp, 'cifar-10-batches-bin');
+      if (!fs.existsSync(batches)) throw new Error(`${archive} has no cifar-10-batches-bin/ folder`);
+      say(opts, `converting CIFAR-10 batches to PNG files in ${target}`);
+      await convertCifarBinary(batches, path.join(tmp, 'cifar10'));
+      return path.join(tmp, 'cifar10');
+    });
+  });
 }
 
 /** Makes data/flowers5/<class>/ (128x128 JPEGs) and returns its path. */
 export async function prepareFlowers5(opts: PrepareOptions = {}): Promise<string> {
-  const dataDir = opts.dataDir ?? DEFAULT_DATA_DIR;
-  const target = path.join(dataDir, 'flowers5');
-  if (!opts.force && isPrepared(target, Object.values(FLOWERS_CLASSES))) return target;
-  if (fromShared('flowers5', opts)) return target;
-  const archive = await fetchArchive(opts.url ?? process.env.FLOWERS_URL ?? FLOWERS_URL,
-    path.join(dataDir, 'downloads', 'flower_photos.tgz'), opts);
-  const tmp = tempSibling(target);
-  try {
-    extractTarGz(archive, tmp);
-    const src = path.join(tmp, 'flower_photos');
-    if (!fs.existsSync(src)) throw new Error(`${archive} has no flower_photos/ folder`);
-    const out = path.join(tmp, 'flowers5');
-    for (const [from, to] of Object.entries(FLOWERS_CLASSES)) {
-      const dir = path.join(src, from);
-      if (!fs.existsSync(dir)) throw new Error(`${archive} has no flower_photos/${from}/ folder`);
-      fs.mkdirSync(path.join(out, to), { recursive: true });
-      const files = fs.readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort();
-      say(opts, `resizing ${files.length} ${to} photos to ${FLOWERS_SIZE}x${FLOWERS_SIZE}`);
-      for (const f of files) {
-        // The whole photo squashed to a square, as tf.image.resize does in the tf_flowers studies.
-        await sharp(path.join(dir, f))
-          .resize(FLOWERS_SIZE, FLOWERS_SIZE, { fit: 'fill', kernel: 'lanczos3' })
-          .removeAlpha()
-          .jpeg({ quality: 90 })
-          .toFile(path.join(out, to, f.replace(/\.jpe?g$/i, '.jpg')));
+  return prepareOnce('flowers5', Object.values(FLOWERS_CLASSES), opts, async (target) => {
+    const archive = await fetchArchive(opts.url ?? process.env.FLOWERS_URL ?? FLOWERS_URL,
+      path.join(path.dirname(target), 'downloads', 'flower_photos.tgz'), opts);
+    await buildFromArchive(archive, target, async (tmp) => {
+      const src = path.join(tmp, 'flower_photos');
+      if (!fs.existsSync(src)) throw new Error(`${archive} has no flower_photos/ folder`);
+      const out = path.join(tmp, 'flowers5');
+      for (const [from, to] of Object.entries(FLOWERS_CLASSES)) {
+        const dir = path.join(src, from);
+        if (!fs.existsSync(dir)) throw new Error(`${archive} has no flower_photos/${from}/ folder`);
+        fs.mkdirSync(path.join(out, to), { recursive: true });
+        const files = fs.readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort();
+        say(opts, `resizing ${files.length} ${to} photos to ${FLOWERS_SIZE}x${FLOWERS_SIZE}`);
+        for (const f of files) {
+          // The whole photo squashed to a square, as tf.image.resize does in the tf_flowers studies.
+          await sharp(path.join(dir, f))
+            .resize(FLOWERS_SIZE, FLOWERS_SIZE, { fit: 'fill', kernel: 'lanczos3' })
+            .removeAlpha()
+            .jpeg({ quality: 90 })
+            .toFile(path.join(out, to, f.replace(/\.jpe?g$/i, '.jpg')));
+        }
       }
-    }
-    replaceDir(out, target);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-  return target;
+      return out;
+    });
+  });
 }
 
 export interface ImagenetPrepareOptions {

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { encodeImage } from './decode';
+import { withFolderLock } from './folder-lock';
 import { Rng } from './rng';
 
 export interface SyntheticFolderOptions {
@@ -18,11 +19,22 @@ export interface SyntheticFolderOptions {
 
 /**
  * Writes `root/<class>/NNNN.png` unless already there. Each class has its own colour and stripe
- * direction, plus per-image noise, so a model can learn the classes.
+ * direction, plus per-image noise, so a model can learn the classes. Processes writing the same folder
+ * together take turns (two notebooks in the report may both need it).
  */
 export async function writeSyntheticFolder(root: string, opts: SyntheticFolderOptions): Promise<string> {
   const done = path.join(root, '.complete');
   if (fs.existsSync(done)) return root;
+  return withFolderLock(root, async () => {
+    if (!fs.existsSync(done)) {
+      await writeImages(root, opts);
+      fs.writeFileSync(done, '');
+    }
+    return root;
+  });
+}
+
+async function writeImages(root: string, opts: SyntheticFolderOptions): Promise<void> {
   const rng = new Rng(opts.seed);
   const { size, classes } = opts;
   for (const [c, name] of classes.entries()) {
@@ -46,6 +58,4 @@ export async function writeSyntheticFolder(root: string, opts: SyntheticFolderOp
       fs.writeFileSync(path.join(dir, `${String(i).padStart(4, '0')}.png`), png);
     }
   }
-  fs.writeFileSync(done, '');
-  return root;
 }
