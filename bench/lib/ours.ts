@@ -186,10 +186,12 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
  * A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix); `workers`
  * as the DataLoader option (default: the loader's own default, what training uses).
  */
-export function trainLoader(dataset: Dataset, size: number, batchSize: number, workers?: number): DataLoader {
+export function trainLoader(
+  dataset: Dataset, size: number, batchSize: number, workers?: number, workerPriority?: 'background' | 'normal',
+): DataLoader {
   const aug = augmentConfig({ inputSize: size });
   return new DataLoader({
-    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers,
+    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers, workerPriority,
     transform: buildTrainTransform(aug),
     batchTransform: buildBatchTransform(aug, dataset.classes.length),
     normalize: aug.normalize,
@@ -201,15 +203,24 @@ export interface RealDataResult {
   dataset: string;
   /** The loader's transform worker threads (0: augmentation on the training thread; absent in older results). */
   loaderWorkers?: number;
+  /** Their scheduling priority (absent in older results: normal). */
+  workerPriority?: 'background' | 'normal';
+  /** Images over total time of the timed steps (older results: at the median step). */
   syntheticImagesPerSecond: number;
   realImagesPerSecond: number;
   /** real / synthetic: 1 means the input pipeline never makes training wait. */
   ratio: number;
 }
 
-/** Training images/s fed by the real input pipeline vs. by one synthetic batch in memory. */
+/**
+ * Training images/s fed by the real input pipeline vs. by one synthetic batch in memory, timed as
+ * synthetic, real, synthetic, so that drift in the machine's speed affects both alike (the loader's
+ * workers exist only during the real block). Throughput is images over the total time of the timed
+ * steps, so waits for the loader count (a median would hide them).
+ */
 export async function realVsSynthetic(
   c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions, workers?: number,
+  workerPriority?: 'background' | 'normal',
 ): Promise<RealDataResult> {
   const model = makeModel({ ...c, numClasses: dataset.classes.length });
   const numClasses = dataset.classes.length;
@@ -217,14 +228,17 @@ export async function realVsSynthetic(
   const synthTrain = trainStep(model, () => synthetic);
   let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
   const realTrain = trainStep(model, () => current!);
+  const loader = trainLoader(dataset, c.size, c.batch, workers, workerPriority);
+  const it = loader[Symbol.asyncIterator]();
   try {
-    const synth = stats(await timeSteps(() => { synthTrain.step(); }, t), c.batch);
-
-    const loader = trainLoader(dataset, c.size, c.batch, workers);
     const need = t.warmup + t.minIters;
     if (loader.numBatches < need) throw new Error(`${datasetName} gives ${loader.numBatches} batches of ${c.batch}; ${need} needed`);
-    const it = loader[Symbol.asyncIterator]();
-    const times = await timeSteps(async () => {
+    const half: TimingOptions = {
+      warmup: 0, minIters: Math.ceil(t.minIters / 2), maxIters: Math.ceil(t.maxIters / 2), minSeconds: t.minSeconds / 2,
+    };
+    const synthStep = () => { synthTrain.step(); };
+    const synthTimes = await timeSteps(synthStep, { ...half, warmup: t.warmup });
+    const realTimes = await timeSteps(async () => {
       const next = await it.next();
       if (next.done) throw new Error(`${datasetName}: loader ran out of batches`);
       current = next.value;
@@ -232,12 +246,16 @@ export async function realVsSynthetic(
       tf.dispose([next.value.x, next.value.y]);
     }, { ...t, maxIters: Math.min(t.maxIters, loader.numBatches - t.warmup) });
     await it.return?.();
-    const real = stats(times, c.batch);
+    synthTimes.push(...(await timeSteps(synthStep, half)));
+    const throughput = (times: number[]) => (c.batch * times.length * 1000) / times.reduce((a, b) => a + b, 0);
+    const synth = throughput(synthTimes);
+    const real = throughput(realTimes);
     return {
-      case: c.name, dataset: datasetName, loaderWorkers: loader.workers, syntheticImagesPerSecond: synth.imagesPerSecond,
-      realImagesPerSecond: real.imagesPerSecond, ratio: real.imagesPerSecond / synth.imagesPerSecond,
+      case: c.name, dataset: datasetName, loaderWorkers: loader.workers, workerPriority: workerPriority ?? 'background',
+      syntheticImagesPerSecond: synth, realImagesPerSecond: real, ratio: real / synth,
     };
   } finally {
+    await it.return?.();
     synthTrain.dispose();
     realTrain.dispose();
     tf.dispose([synthetic.x, synthetic.y]);
