@@ -9,7 +9,7 @@
  * Cases: tiny-infer-b1, tiny-infer-b16, tiny-train-b16 (ConvNeXt-T at 224), atto-train (ConvNeXt-atto at
  * 64), peak (matmul GFLOP/s), memory (tensor count and RSS over --memory-steps training steps), pipeline
  * (input pipeline images/s on flowers5 and CIFAR-10 JPEG files), real-data (training on flowers5's train split
- * as training reads it, decoded in memory, vs. synthetic; --loader-workers and --loader-priority to compare loader settings), and any
+ * as training reads it, decoded in memory, vs. synthetic; --loader-workers to compare thread counts), and any
  * model:size:batch:eval|train (e.g. convnext_tiny:224:64:eval, as bench/gpu-check.sh runs).
  * Results go to bench/results/<mode>-<timestamp>.json (--out to change) and print as a Markdown table.
  */
@@ -42,7 +42,6 @@ const cli = new Command('bench')
   .option('--memory-steps <n>', 'training steps for the memory check')
   .option('--threads <n>', 'PyTorch threads (default: cores, as TensorFlow uses)', String(os.cpus().length))
   .option('--loader-workers <n>', 'real-data case: DataLoader worker threads (default: the loader\'s default, as training)')
-  .option('--loader-priority <p>', 'real-data case: background (default, as training) or normal worker threads')
   .option('--no-torch', 'skip the PyTorch side')
   .option('--out <file>', 'results file (default bench/results/<mode>-<timestamp>.json)')
   .parse();
@@ -50,7 +49,6 @@ const cli = new Command('bench')
 interface Opts {
   quick?: boolean; cases: string; warmup?: string; minIters?: string; maxIters?: string; minSeconds?: string;
   memorySteps?: string; threads: string; torch: boolean; out?: string; loaderWorkers?: string;
-  loaderPriority?: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -168,14 +166,12 @@ async function main(): Promise<void> {
     // What training reads: flowers5's train split decoded once into memory (src/data/cache.ts).
     const flowers = (await flowers5({ progress: false })).train;
     const workers = o.loaderWorkers === undefined ? undefined : int(o.loaderWorkers, 0, 'loader-workers');
-    const priority = o.loaderPriority ?? 'background';
-    if (priority !== 'background' && priority !== 'normal') throw new Error(`--loader-priority must be background or normal, got ${priority}`);
     // The small fast model is where the pipeline could become the bottleneck; ConvNeXt-T is the one that matters.
     results.realData = [];
     for (const key of quick ? ['atto-train'] : ['atto-train', 'tiny-train-b16']) {
       const c: Omit<ModelCase, 'name'> = { ...defs[key] };
       log(`training on flowers5 vs. synthetic: ${caseName(c)}`);
-      results.realData.push(await realVsSynthetic({ ...c, name: caseName(c) }, flowers, 'flowers5 train split, in memory', timing, workers, priority));
+      results.realData.push(await realVsSynthetic({ ...c, name: caseName(c) }, flowers, 'flowers5 train split, in memory', timing, workers));
     }
   }
 

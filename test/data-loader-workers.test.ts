@@ -61,14 +61,6 @@ async function countingWorkers<T>(fn: (alive: () => number, allExited: () => Pro
   }
 }
 
-/** This process's threads (Linux) and their nice values, from /proc/self/task/<tid>/stat (field 19). */
-function threadNice(): Map<string, number> {
-  return new Map(fs.readdirSync('/proc/self/task').map((tid) => {
-    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return [tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-  }));
-}
-
 describe('data: DataLoader worker threads', () => {
   const ds = noiseDataset(14, ['a', 'b', 'c']);
   const cfg = augmentConfig({ inputSize: 16, reprob: 0.5 });
@@ -153,22 +145,6 @@ describe('data: DataLoader worker threads', () => {
       assert.equal(alive(), 0, 'no worker left after breaking out of an epoch');
     });
     assert.equal(tf.memory().numTensors, tensors);
-  });
-
-  it('runs its workers at the lowest scheduling priority unless asked for normal priority (Linux)', async function () {
-    if (process.platform !== 'linux') this.skip();
-    // Two workers at nice 19 (threads they start inherit it), or none.
-    for (const [workerPriority, lowest] of [['background', 2], ['normal', 0]] as const) {
-      const loader = new DataLoader({ dataset: ds, batchSize: 2, transform: buildTrainTransform(cfg), workers: 2, workerPriority });
-      const before = threadNice();
-      for await (const b of loader) {
-        const started = [...threadNice()].filter(([tid]) => !before.has(tid));
-        const low = started.filter(([, nice]) => nice === 19).length;
-        assert.ok(lowest === 0 ? low === 0 : low >= lowest, `${workerPriority}: new threads' nice values ${started}`);
-        tf.dispose([b.x, b.y]);
-        break;
-      }
-    }
   });
 
   it('lets a script carry on after breaking out of an epoch with batches in flight (no early exit, no hang)', () => {

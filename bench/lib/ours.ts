@@ -186,12 +186,10 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
  * A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix); `workers`
  * as the DataLoader option (default: the loader's own default, what training uses).
  */
-export function trainLoader(
-  dataset: Dataset, size: number, batchSize: number, workers?: number, workerPriority?: 'background' | 'normal',
-): DataLoader {
+export function trainLoader(dataset: Dataset, size: number, batchSize: number, workers?: number): DataLoader {
   const aug = augmentConfig({ inputSize: size });
   return new DataLoader({
-    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers, workerPriority,
+    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers,
     transform: buildTrainTransform(aug),
     batchTransform: buildBatchTransform(aug, dataset.classes.length),
     normalize: aug.normalize,
@@ -203,8 +201,6 @@ export interface RealDataResult {
   dataset: string;
   /** The loader's transform worker threads (0: augmentation on the training thread; absent in older results). */
   loaderWorkers?: number;
-  /** Their scheduling priority (absent in older results: normal). */
-  workerPriority?: 'background' | 'normal';
   /** Images over total time of the timed steps (older results: at the median step). */
   syntheticImagesPerSecond: number;
   realImagesPerSecond: number;
@@ -220,7 +216,6 @@ export interface RealDataResult {
  */
 export async function realVsSynthetic(
   c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions, workers?: number,
-  workerPriority?: 'background' | 'normal',
 ): Promise<RealDataResult> {
   const model = makeModel({ ...c, numClasses: dataset.classes.length });
   const numClasses = dataset.classes.length;
@@ -228,7 +223,7 @@ export async function realVsSynthetic(
   const synthTrain = trainStep(model, () => synthetic);
   let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
   const realTrain = trainStep(model, () => current!);
-  const loader = trainLoader(dataset, c.size, c.batch, workers, workerPriority);
+  const loader = trainLoader(dataset, c.size, c.batch, workers);
   const it = loader[Symbol.asyncIterator]();
   try {
     const need = t.warmup + t.minIters;
@@ -251,7 +246,7 @@ export async function realVsSynthetic(
     const synth = throughput(synthTimes);
     const real = throughput(realTimes);
     return {
-      case: c.name, dataset: datasetName, loaderWorkers: loader.workers, workerPriority: workerPriority ?? 'background',
+      case: c.name, dataset: datasetName, loaderWorkers: loader.workers,
       syntheticImagesPerSecond: synth, realImagesPerSecond: real, ratio: real / synth,
     };
   } finally {

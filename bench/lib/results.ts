@@ -105,7 +105,7 @@ export function markdownReport(r: BenchResults): string {
   if (r.realData?.length) {
     out.push('');
     out.push(markdownTable(['training on real data', 'loader workers', 'synthetic img/s', 'real-data img/s', 'real / synthetic'],
-      r.realData.map((d) => [`${d.case}, ${d.dataset}`, `${d.loaderWorkers ?? 0}${d.loaderWorkers ? ` (${d.workerPriority ?? 'normal'})` : ''}`, f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond), d.ratio.toFixed(2)])));
+      r.realData.map((d) => [`${d.case}, ${d.dataset}`, String(d.loaderWorkers ?? 0), f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond), d.ratio.toFixed(2)])));
   }
   return out.join('\n');
 }

@@ -58,11 +58,6 @@ export interface LoaderOptions {
    * transform and no other, else 0.
    */
   workers?: number;
-  /**
-   * Scheduling priority of the worker threads. 'background' (default; Linux) gives them only the CPU time
-   * the training step leaves idle, so they never slow TensorFlow's threads; 'normal' competes with them.
-   */
-  workerPriority?: 'background' | 'normal';
 }
 
 export class DataLoader implements AsyncIterable<Batch> {
@@ -122,7 +117,6 @@ export class DataLoader implements AsyncIterable<Batch> {
     return {
       seed, numClasses, normalize,
       sample: transform && sampleSpecOf(transform), batch: batchTransform && batchSpecOf(batchTransform),
-      background: this.opts.workerPriority !== 'normal',
     };
   }
 

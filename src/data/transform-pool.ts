@@ -20,8 +20,6 @@ export interface WorkerSetup {
   normalize: Normalization;
   sample?: SampleSpec;
   batch?: BatchSpec;
-  /** Run at the lowest scheduling priority (see transform-worker.ts). */
-  background: boolean;
 }
 
 export interface WorkerJob extends BatchPlace {

@@ -1,29 +1,11 @@
 /** Entry point of a DataLoader transform worker (see ./transform-pool): jobs in, host batches out. */
-import * as fs from 'fs';
-import * as os from 'os';
 import { parentPort, workerData } from 'worker_threads';
 
 import { batchTransformFromSpec, sampleTransformFromSpec } from '../augment/transforms';
 import { finishBatch, transformSample, type BatchRecipe } from './collate';
 import type { WorkerJob, WorkerReply, WorkerSetup } from './transform-pool';
 
-/**
- * Lowers this thread to the lowest scheduling priority (Linux: nice is per thread, set through the thread
- * id). TensorFlow splits each op across all cores; a worker competing for one of them makes that half of
- * every op late, so training slows by more than the worker's share. At low priority the worker uses the
- * time the step leaves idle, and gets whole cores whenever training waits for it.
- */
-function runInBackground(): void {
-  try {
-    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
-    os.setPriority(tid, os.constants.priority.PRIORITY_LOW);
-  } catch {
-    // Not Linux, or not allowed: the worker keeps normal priority.
-  }
-}
-
 const setup = workerData as WorkerSetup;
-if (setup.background) runInBackground();
 const recipe: BatchRecipe = {
   seed: setup.seed,
   numClasses: setup.numClasses,
