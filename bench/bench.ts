@@ -20,12 +20,12 @@ import { backendInfo, tf } from '../src/backend';
 import { nativeStatus } from '../src/native';
 import { augmentConfig } from '../src/augment/config';
 import { Dataset, ImageFolder, flowers5, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
-import { TimingOptions } from './lib/measure';
+import { TimingOptions, stats } from './lib/measure';
 import {
-  ModelCase, caseName, flopsPerCall, matmulPeak, memoryOverSteps, realVsSynthetic, runOursCase, writeCheckFiles,
+  ModelCase, OursResult, caseName, flopsPerCall, matmulPeak, memoryOverSteps, realVsSynthetic, runOursCase, writeCheckFiles,
 } from './lib/ours';
 import { BenchResults, CaseResult, RESULTS_DIR, markdownReport, writeResults } from './lib/results';
-import { TorchInfo, findTorch, runTorchCase, torchPeak } from './lib/torch';
+import { TorchInfo, TorchResult, findTorch, runTorchCase, torchPeak } from './lib/torch';
 
 const ALL_CASES = ['tiny-infer-b1', 'tiny-infer-b16', 'tiny-train-b16', 'atto-train', 'peak', 'memory', 'pipeline', 'real-data'];
 /** Any other model case: `model:size:batch:eval|train`, e.g. `convnext_tiny:224:64:eval`. */
@@ -41,6 +41,7 @@ const cli = new Command('bench')
   .option('--min-seconds <s>', 'timed seconds per case, at least')
   .option('--memory-steps <n>', 'training steps for the memory check')
   .option('--threads <n>', 'PyTorch threads (default: cores, as TensorFlow uses)', String(os.cpus().length))
+  .option('--rounds <n>', 'alternate ours and PyTorch this many times per case (default 2; 1 with --quick)')
   .option('--loader-workers <n>', 'real-data case: DataLoader worker threads (default: the loader\'s default, as training)')
   .option('--no-torch', 'skip the PyTorch side')
   .option('--out <file>', 'results file (default bench/results/<mode>-<timestamp>.json)')
@@ -48,7 +49,7 @@ const cli = new Command('bench')
 
 interface Opts {
   quick?: boolean; cases: string; warmup?: string; minIters?: string; maxIters?: string; minSeconds?: string;
-  memorySteps?: string; threads: string; torch: boolean; out?: string; loaderWorkers?: string;
+  memorySteps?: string; threads: string; torch: boolean; out?: string; loaderWorkers?: string; rounds?: string;
 }
 
 function int(value: string | undefined, fallback: number, name: string): number {
@@ -107,23 +108,42 @@ async function main(): Promise<void> {
     },
     nativeKernels: { enabled: nativeStatus().enabled, detail: nativeStatus().detail },
     timing,
+    rounds: int(o.rounds, quick ? 1 : 2, 'rounds'),
     cases: [],
   };
   log(`backend ${backendInfo().name}, fused kernels ${nativeStatus().enabled ? 'on' : `off (${nativeStatus().detail})`}, ` +
     `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   const checkDir = path.join(os.tmpdir(), `convnext-bench-${process.pid}`);
+  // Ours and PyTorch take turns, each round a share of the timed steps: this VM's speed drifts by tens of
+  // percent over minutes, and back-to-back blocks would hand the drift to one side.
+  const rounds = results.rounds!;
+  const perRound: TimingOptions = {
+    ...timing, minIters: Math.ceil(timing.minIters / rounds), maxIters: Math.ceil(timing.maxIters / rounds),
+    minSeconds: timing.minSeconds / rounds,
+  };
   for (const c of modelCases) {
-    log(`${c.name}: convnext-ts`);
-    const ours = await runOursCase(c, timing);
+    const oursRuns: OursResult[] = [];
+    const torchRuns: TorchResult[] = [];
+    const files = torch ? writeCheckFiles(c, checkDir) : undefined;
+    for (let round = 0; round < rounds; round++) {
+      log(`${c.name}: convnext-ts (round ${round + 1}/${rounds})`);
+      oursRuns.push(await runOursCase(c, perRound));
+      if (torch && files) {
+        log(`${c.name}: PyTorch (round ${round + 1}/${rounds})`);
+        torchRuns.push(runTorchCase(torch, {
+          model: c.model, size: c.size, batch: c.batch, mode: c.mode, numClasses: c.numClasses, dropPath: c.dropPath,
+          threads, weights: files.weights, checkInput: files.input, checkLogits: files.logits,
+        }, perRound));
+      }
+    }
+    const oursStats = stats(oursRuns.flatMap((x) => x.timesMs), c.batch);
+    const ours: OursResult = {
+      ...oursStats, gflops: flopsPerCall(c) / (oursStats.medianMs / 1000) / 1e9, tensorsAfter: oursRuns[rounds - 1].tensorsAfter,
+    };
     const r: CaseResult = { case: c, flopsPerCall: flopsPerCall(c), ours };
-    if (torch) {
-      log(`${c.name}: PyTorch`);
-      const files = writeCheckFiles(c, checkDir);
-      r.torch = runTorchCase(torch, {
-        model: c.model, size: c.size, batch: c.batch, mode: c.mode, numClasses: c.numClasses, dropPath: c.dropPath,
-        threads, weights: files.weights, checkInput: files.input, checkLogits: files.logits,
-      }, timing);
+    if (torchRuns.length > 0) {
+      r.torch = { ...torchRuns[rounds - 1], ...stats(torchRuns.flatMap((x) => x.timesMs), c.batch) };
       r.ratio = ours.imagesPerSecond / r.torch.imagesPerSecond;
     }
     results.cases.push(r);

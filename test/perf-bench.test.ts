@@ -31,17 +31,18 @@ describe('bench (npm run bench)', function () {
     assert.equal(s.imagesPerSecond, 20);
   });
 
-  it('writes a results file with timed cases, the matmul peak and a Markdown table', () => {
+  it('writes a results file with timed cases (in alternating rounds), the matmul peak and a Markdown table', () => {
     const out = path.join(tmp, 'r.json');
     const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', 'bench.ts'), '--quick', '--no-torch',
-      '--cases', 'convnext_atto:32:2:eval,convnext_atto:32:2:train,peak', '--min-iters', '2', '--max-iters', '2', '--out', out],
+      '--cases', 'convnext_atto:32:2:eval,convnext_atto:32:2:train,peak', '--min-iters', '2', '--max-iters', '2', '--rounds', '2', '--out', out],
     { cwd: ROOT, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const res = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchResults;
     assert.equal(res.mode, 'quick');
+    assert.equal(res.rounds, 2);
     assert.deepEqual(res.cases.map((c) => c.case.name), ['convnext_atto 32px b2 inference', 'convnext_atto 32px b2 train step']);
     for (const c of res.cases) {
-      assert.equal(c.ours.timesMs.length, 2);
+      assert.equal(c.ours.timesMs.length, 2, 'one timed step in each of the two rounds');
       assert.ok(c.ours.minMs > 0 && c.ours.minMs <= c.ours.medianMs && c.ours.medianMs <= c.ours.maxMs);
       assert.ok(c.ours.gflops > 0 && c.torch === undefined);
     }

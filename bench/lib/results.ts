@@ -32,6 +32,8 @@ export interface BenchResults {
   threads: { ours: string; torch?: number };
   nativeKernels: { enabled: boolean; detail: string };
   timing: { warmup: number; minIters: number; maxIters: number; minSeconds: number };
+  /** Alternating ours / PyTorch rounds per model case, timing split between them (absent in older results: 1). */
+  rounds?: number;
   peak?: { n: number; oursGflops: number; torchGflops?: number };
   cases: CaseResult[];
   memory?: MemoryResult;
