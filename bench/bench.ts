@@ -22,7 +22,8 @@ import { augmentConfig } from '../src/augment/config';
 import { Dataset, ImageFolder, flowers5, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
 import { TimingOptions, stats } from './lib/measure';
 import {
-  ModelCase, OursResult, caseName, flopsPerCall, matmulPeak, memoryOverSteps, realVsSynthetic, runOursCase, writeCheckFiles,
+  ModelCase, OursResult, caseName, flopsPerCall, matmulPeak, memoryOverSteps, oursResult, realVsSynthetic, runOursCase,
+  writeCheckFiles,
 } from './lib/ours';
 import { BenchResults, CaseResult, RESULTS_DIR, markdownReport, writeResults } from './lib/results';
 import { TorchInfo, TorchResult, findTorch, runTorchCase, torchPeak } from './lib/torch';
@@ -75,6 +76,13 @@ async function main(): Promise<void> {
     maxIters: int(o.maxIters, quick ? 3 : 50, 'max-iters'),
     minSeconds: int(o.minSeconds, quick ? 0 : 20, 'min-seconds'),
   };
+  // Ours and PyTorch take turns, each round a share of the timed steps: this VM's speed drifts by tens of
+  // percent over minutes, and back-to-back blocks would hand the drift to one side.
+  const rounds = int(o.rounds, quick ? 1 : 2, 'rounds');
+  const perRound: TimingOptions = {
+    ...timing, minIters: Math.ceil(timing.minIters / rounds), maxIters: Math.ceil(timing.maxIters / rounds),
+    minSeconds: timing.minSeconds / rounds,
+  };
   const threads = int(o.threads, os.cpus().length, 'threads');
   const torch: TorchInfo | undefined = o.torch ? findTorch() : undefined;
   if (o.torch && !torch) log('no Python with torch found ($CONVNEXT_PYTHON, .venv, python3): PyTorch columns stay empty');
@@ -108,20 +116,13 @@ async function main(): Promise<void> {
     },
     nativeKernels: { enabled: nativeStatus().enabled, detail: nativeStatus().detail },
     timing,
-    rounds: int(o.rounds, quick ? 1 : 2, 'rounds'),
+    rounds,
     cases: [],
   };
   log(`backend ${backendInfo().name}, fused kernels ${nativeStatus().enabled ? 'on' : `off (${nativeStatus().detail})`}, ` +
     `load average ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 
   const checkDir = path.join(os.tmpdir(), `convnext-bench-${process.pid}`);
-  // Ours and PyTorch take turns, each round a share of the timed steps: this VM's speed drifts by tens of
-  // percent over minutes, and back-to-back blocks would hand the drift to one side.
-  const rounds = results.rounds!;
-  const perRound: TimingOptions = {
-    ...timing, minIters: Math.ceil(timing.minIters / rounds), maxIters: Math.ceil(timing.maxIters / rounds),
-    minSeconds: timing.minSeconds / rounds,
-  };
   for (const c of modelCases) {
     const oursRuns: OursResult[] = [];
     const torchRuns: TorchResult[] = [];
@@ -137,11 +138,9 @@ async function main(): Promise<void> {
         }, perRound));
       }
     }
-    const oursStats = stats(oursRuns.flatMap((x) => x.timesMs), c.batch);
-    const ours: OursResult = {
-      ...oursStats, gflops: flopsPerCall(c) / (oursStats.medianMs / 1000) / 1e9, tensorsAfter: oursRuns[rounds - 1].tensorsAfter,
-    };
-    const r: CaseResult = { case: c, flopsPerCall: flopsPerCall(c), ours };
+    const flops = flopsPerCall(c);
+    const ours = oursResult(oursRuns.flatMap((x) => x.timesMs), c.batch, flops, oursRuns[rounds - 1].tensorsAfter);
+    const r: CaseResult = { case: c, flopsPerCall: flops, ours };
     if (torchRuns.length > 0) {
       r.torch = { ...torchRuns[rounds - 1], ...stats(torchRuns.flatMap((x) => x.timesMs), c.batch) };
       r.ratio = ours.imagesPerSecond / r.torch.imagesPerSecond;

@@ -89,15 +89,19 @@ export interface OursResult extends Stats {
   tensorsAfter: number;
 }
 
+/** Step-time statistics of our side, with GFLOP/s at the median step. */
+export function oursResult(timesMs: number[], batch: number, flopsPerStep: number, tensorsAfter: number): OursResult {
+  const s = stats(timesMs, batch);
+  return { ...s, gflops: flopsPerStep / (s.medianMs / 1000) / 1e9, tensorsAfter };
+}
+
 export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursResult> {
   const model = makeModel(c);
   const data = syntheticBatch(c);
   const train = c.mode === 'train' ? trainStep(model, () => data) : undefined;
   try {
     const step = train ? () => { train.step(); } : () => readAndDispose(tf.tidy(() => model.forward(data.x)));
-    const times = await timeSteps(step, t);
-    const s = stats(times, c.batch);
-    return { ...s, gflops: flopsPerCall(c) / (s.medianMs / 1000) / 1e9, tensorsAfter: tf.memory().numTensors };
+    return oursResult(await timeSteps(step, t), c.batch, flopsPerCall(c), tf.memory().numTensors);
   } finally {
     train?.dispose();
     tf.dispose([data.x, data.y]);

@@ -4,8 +4,9 @@
 //
 // Why: composed from TensorFlow ops, LayerNorm is ~10 kernels and exact GELU ~5, each a full pass over
 // memory; PyTorch runs each as one fused kernel. These kernels do the same: one pass (row-local, in
-// cache) per norm / activation / residual, forward and backward. The matmuls and the depthwise conv
-// stay TensorFlow's (oneDNN).
+// cache) per norm / activation / residual, forward and backward; plus a fused AdamW step and, for
+// inference, the depthwise conv + LayerNorm in one pass. The matmuls stay TensorFlow's, and so does the
+// depthwise conv in training.
 //
 // Numerics: erf is the rational approximation Eigen (and so TensorFlow's Erf op) uses for float, exp a
 // Cephes-style polynomial; both within a few ulp of the exact functions. Built as a Node-API addon so a

@@ -42,10 +42,6 @@ interface Scale {
   warmupSteps: number;
 }
 
-/**
- * quick: 600 CIFAR-10 training images a class for 2 epochs (about 190 updates of 64), evaluated on 600 test
- * images a class; smoke: 2 images a class, 1 epoch, three steps only.
- */
 /** The replay's data and budget in words, from the settings themselves so the caption cannot drift. */
 function cifarDescription(s: Scale): string {
   const epochs = `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`;
@@ -53,6 +49,10 @@ function cifarDescription(s: Scale): string {
     `seed 0; top-1 on ${s.perClass} test images a class`;
 }
 
+/**
+ * quick: 600 CIFAR-10 training images a class for 2 epochs (about 190 updates of 64), evaluated on 600 test
+ * images a class; smoke: 2 images a class, 1 epoch, three steps only.
+ */
 const CIFAR_SCALES: Record<Exclude<Mode, 'full'>, Scale> = {
   smoke: { steps: ['01-resnet50', '07-move-up-dwconv', '16-convnext-t'], perClass: 2, epochs: 1, batchSize: 10, warmupSteps: 1 },
   quick: { steps: 'all', perClass: 600, epochs: 2, batchSize: 64, warmupSteps: 20 },
