@@ -1,6 +1,7 @@
 import { strict as assert } from 'assert';
 
-import { cosineSchedule, scheduleAt } from '../src/train/schedule';
+import { planBudgetUpdates } from '../src/train/budget';
+import { cosineSchedule, scheduleAt, warmupIters } from '../src/train/schedule';
 
 const close = (a: ArrayLike<number>, b: number[], tol = 1e-12): void => {
   assert.equal(a.length, b.length);
@@ -40,5 +41,30 @@ describe('cosine schedule (official ConvNeXt cosine_scheduler)', () => {
     assert.equal(scheduleAt(s, 99), s[2]);
     assert.throws(() => cosineSchedule({ base: 1, final: 0, epochs: 0, itersPerEpoch: 3 }), /positive/);
     assert.throws(() => cosineSchedule({ base: 1, final: 0, epochs: 1, itersPerEpoch: 3, warmupEpochs: 2 }), /warmup/);
+  });
+
+  it('totalIters sets the length of a schedule fitted to a budget; the warmup keeps its length', () => {
+    const s = cosineSchedule({ base: 1, final: 0, epochs: 10, itersPerEpoch: 4, warmupSteps: 2, totalIters: 6 });
+    close(s, [0, 1, 1, 0.5 * (1 + Math.SQRT1_2), 0.5, 0.5 * (1 - Math.SQRT1_2)]);
+    assert.equal(warmupIters({ itersPerEpoch: 4, warmupSteps: 2 }), 2);
+    assert.equal(warmupIters({ itersPerEpoch: 4, warmupEpochs: 1.5 }), 6);
+    assert.equal(warmupIters({ itersPerEpoch: 4 }), 0);
+  });
+});
+
+describe('budget plan (budgetSchedule)', () => {
+  const base = { budgetSeconds: 100, usedSeconds: 30, doneUpdates: 300, recentUpdates: 100, recentSeconds: 10, maxUpdates: 5000 };
+
+  it('adds the updates the time left holds at the last epoch\'s speed', () => {
+    // 70 s left at 10 updates/s.
+    assert.equal(planBudgetUpdates(base), 1000);
+    // 70 s at 100 / 12 updates/s = 583.3: whole updates only, never past the budget.
+    assert.equal(planBudgetUpdates({ ...base, recentSeconds: 12 }), 883);
+  });
+
+  it('never plans past the recipe\'s epochs, and plans nothing more once the budget is spent', () => {
+    assert.equal(planBudgetUpdates({ ...base, maxUpdates: 800 }), 800);
+    assert.equal(planBudgetUpdates({ ...base, usedSeconds: 101 }), 300);
+    assert.equal(planBudgetUpdates({ ...base, recentUpdates: 0 }), 300);
   });
 });

@@ -181,6 +181,39 @@ describe('fit (tiny synthetic task)', function () {
     m.dispose();
   });
 
+  it('budgetSchedule changes nothing while the budget does not bind', async () => {
+    const { train, val } = tinyLoaders();
+    const plain = tinyModel(0);
+    const budget = tinyModel(0);
+    const a = await fit({ model: plain, train, val, recipe: TINY_RECIPE, ...quiet });
+    const lines: string[] = [];
+    const b = await fit({ model: budget, train, val, recipe: { ...TINY_RECIPE, maxTrainMinutes: 60, budgetSchedule: true }, progress: false, log: (l) => lines.push(l) });
+    assert.deepEqual(b.history.map((h) => [h.step, h.lr]), a.history.map((h) => [h.step, h.lr]));
+    assertSameWeights(flatWeights(budget), flatWeights(plain));
+    assert.ok(lines.some((l) => /^budget: 9 updates \(3\.00 epochs\) end the schedule at 60 min/.test(l)), lines.join('\n'));
+    a.ema?.dispose();
+    b.ema?.dispose();
+    plain.dispose();
+    budget.dispose();
+  });
+
+  it('budgetSchedule stops mid-epoch when the budget is spent, and evaluates that last partial epoch', async () => {
+    const dir = tmp('budget-schedule');
+    const { train, val } = tinyLoaders();
+    const m = tinyModel(0);
+    const lines: string[] = [];
+    const r = await fit({ model: m, train, val, recipe: { ...TINY_RECIPE, maxTrainMinutes: 1e-6, budgetSchedule: true }, runDir: dir, progress: false, log: (l) => lines.push(l) });
+    // The first update already takes longer than 60 µs.
+    assert.equal(r.history.length, 1);
+    assert.equal(r.final.step, 1);
+    assert.ok(Number.isFinite(r.final.valTop1!));
+    assert.ok(lines.some((l) => /stopping after 1 updates: the 0.000001-minute budget is spent/.test(l)), lines.join('\n'));
+    const summary = JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8'));
+    assert.equal(summary.updates, 1);
+    r.ema?.dispose();
+    m.dispose();
+  });
+
   it('refuses to resume with a different recipe', async () => {
     const dir = tmp('recipe');
     const { train } = tinyLoaders();

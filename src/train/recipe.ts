@@ -55,6 +55,12 @@ export interface TrainRecipe {
    * the next epoch would end past it (its time estimated by the last epoch's). Absent: no limit.
    */
   maxTrainMinutes?: number;
+  /**
+   * Fit the cosine schedule to maxTrainMinutes (src/train/budget.ts): after each epoch its length is
+   * planned anew from that epoch's speed, training ends when it does (mid-epoch if need be) or when the
+   * budget is spent, and `epochs` becomes the most the plan may take.
+   */
+  budgetSchedule?: boolean;
 }
 
 export const PAPER_RECIPE: TrainRecipe = {
@@ -98,6 +104,7 @@ export function resolveRecipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe
   check(['soft-target', 'label-smoothing'].includes(r.loss), `unknown loss "${r.loss}" (soft-target | label-smoothing)`);
   check(Number.isInteger(r.evalEvery) && r.evalEvery > 0, 'evalEvery must be a positive integer');
   check(r.maxTrainMinutes === undefined || r.maxTrainMinutes > 0, 'maxTrainMinutes must be > 0');
+  check(!r.budgetSchedule || r.maxTrainMinutes !== undefined, 'budgetSchedule needs maxTrainMinutes');
   check(!(r.monitor === 'emaTop1' && !(r.modelEma && r.evalEma)), 'monitor emaTop1 needs modelEma and evalEma');
   return r;
 }

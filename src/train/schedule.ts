@@ -16,16 +16,22 @@ export interface CosineScheduleOptions {
   /** Overrides warmupEpochs when > 0, as the official `--warmup_steps`. */
   warmupSteps?: number;
   startWarmupValue?: number;
+  /** Length in updates, when it is not `epochs * itersPerEpoch` (a schedule fitted to a time budget). */
+  totalIters?: number;
+}
+
+/** Warmup length in updates: warmupSteps when > 0, else warmupEpochs of itersPerEpoch. */
+export function warmupIters(o: Pick<CosineScheduleOptions, 'itersPerEpoch' | 'warmupEpochs' | 'warmupSteps'>): number {
+  return (o.warmupSteps ?? -1) > 0 ? o.warmupSteps! : Math.round((o.warmupEpochs ?? 0) * o.itersPerEpoch);
 }
 
 export function cosineSchedule(o: CosineScheduleOptions): Float64Array {
-  const total = o.epochs * o.itersPerEpoch;
+  const total = o.totalIters ?? o.epochs * o.itersPerEpoch;
   if (!Number.isInteger(total) || total <= 0) {
-    throw new Error(`schedule needs a positive whole number of updates, got ${o.epochs} epochs × ${o.itersPerEpoch}`);
+    throw new Error(`schedule needs a positive whole number of updates, got ${o.totalIters ?? `${o.epochs} epochs × ${o.itersPerEpoch}`}`);
   }
   const warmupEpochs = o.warmupEpochs ?? 0;
-  let warmup = Math.round(warmupEpochs * o.itersPerEpoch);
-  if ((o.warmupSteps ?? -1) > 0) warmup = o.warmupSteps!;
+  const warmup = warmupIters(o);
   if (warmup > total) throw new Error(`warmup (${warmup} updates) is longer than the schedule (${total})`);
   const start = o.startWarmupValue ?? 0;
   const out = new Float64Array(total);

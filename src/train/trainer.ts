@@ -21,7 +21,8 @@ import { buildParamGroups } from './param-groups';
 import { Progress } from './progress';
 import { accumSteps, resolveRecipe, type TrainRecipe } from './recipe';
 import { RunDir, environmentInfo, type MetricRow } from './run-dir';
-import { cosineSchedule, scheduleAt } from './schedule';
+import { planBudgetUpdates } from './budget';
+import { cosineSchedule, scheduleAt, warmupIters } from './schedule';
 import { SGD } from './sgd';
 import { withSeed } from './seed';
 
@@ -206,6 +207,8 @@ interface TrainExtra {
   /** Sums of the epoch in progress (mid-epoch checkpoints). */
   partial?: EpochSums;
   trainSeconds: number;
+  /** The schedule's length in updates when it is fitted to a time budget. */
+  plannedUpdates?: number;
 }
 
 interface EpochSums {
@@ -233,8 +236,13 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   if (updatesPerEpoch < 1) {
     throw new Error(`one update needs ${accum} batches of ${micro}; the training loader has only ${train.numBatches}`);
   }
-  const lrSched = cosineSchedule({
-    base: r.lr, final: r.minLr, epochs: r.epochs, itersPerEpoch: updatesPerEpoch,
+  const maxUpdates = r.epochs * updatesPerEpoch;
+  const warmup = warmupIters({ itersPerEpoch: updatesPerEpoch, warmupEpochs: r.warmupEpochs, warmupSteps: r.warmupSteps });
+  const budgetSeconds = r.budgetSchedule ? 60 * r.maxTrainMinutes! : Infinity;
+  // The schedule's length in updates: the recipe's epochs, or the budget's latest plan.
+  let planned = maxUpdates;
+  const lrScheduleOf = (total: number): Float64Array => cosineSchedule({
+    base: r.lr, final: r.minLr, epochs: r.epochs, itersPerEpoch: updatesPerEpoch, totalIters: Math.max(total, warmup, 1),
     warmupEpochs: r.warmupEpochs, warmupSteps: r.warmupSteps, startWarmupValue: r.startWarmupLr,
   });
   const wdSched = r.weightDecayEnd === undefined ? undefined : cosineSchedule({
@@ -269,6 +277,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       best = ck.meta.extra.best;
       partial = ck.meta.extra.partial;
       trainSeconds = ck.meta.extra.trainSeconds;
+      planned = ck.meta.extra.plannedUpdates ?? planned;
       say(`resumed from ${dir}: epoch ${pos.epoch}, batch ${pos.batchInEpoch}, update ${pos.step}`);
     } else {
       say(`no checkpoint in ${run.checkpoints}; starting from scratch`);
@@ -279,6 +288,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     run.writeJson('recipe.json', r);
     run.writeJson('environment.json', { ...environmentInfo(), resumedAt: pos.step > 0 ? pos : undefined });
   }
+  let lrSched = lrScheduleOf(planned);
   say(`training ${model.numParams().toLocaleString()} params: ${r.epochs} epochs × ${updatesPerEpoch} updates ` +
     `(batch ${r.batchSize}${accum > 1 ? ` = ${accum} × ${micro}` : ''}), ${r.optimizer} lr ${r.lr}, ` +
     `wd ${r.weightDecay}${ema ? `, EMA ${r.emaDecay}` : ''}`);
@@ -288,14 +298,14 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     if (!run) return;
     saveCheckpoint(run.checkpoints, name, {
       model, optimizer, ema, position: p, seed: r.seed,
-      extra: { recipe: r, history, best, partial: sums, trainSeconds } satisfies TrainExtra,
+      extra: { recipe: r, history, best, partial: sums, trainSeconds, plannedUpdates: planned } satisfies TrainExtra,
     });
   };
 
   let interrupted = false;
   let stopped = false;
   try {
-    for (let epoch = pos.epoch; epoch < r.epochs && !interrupted && !stopped; epoch++) {
+    for (let epoch = pos.epoch; epoch < r.epochs && pos.step < planned && !interrupted && !stopped; epoch++) {
       const startBatch = epoch === pos.epoch ? pos.batchInEpoch : 0;
       const sums: EpochSums = startBatch > 0 && partial ? { ...partial } : { loss: 0, correct: 0, images: 0, seconds: 0, batches: 0 };
       const epochBatches = updatesPerEpoch * accum;
@@ -369,6 +379,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
             break;
           }
           if (b >= epochBatches) break;
+          if (isUpdate && (pos.step >= planned || trainSeconds + sums.seconds >= budgetSeconds)) break;
           if (isUpdate && r.checkpointEverySteps > 0 && pos.step % r.checkpointEverySteps === 0) {
             checkpoint('last', { ...pos, epoch, batchInEpoch: b }, sums);
           }
@@ -378,6 +389,19 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       }
       if (interrupted) break;
       trainSeconds += sums.seconds;
+      if (r.budgetSchedule) {
+        // This session's part of the epoch: a resumed epoch's sums include the time before the restart.
+        const recentUpdates = (b - startBatch) / accum;
+        const recentSeconds = sums.seconds - (startBatch > 0 && partial ? partial.seconds : 0);
+        const before = planned;
+        planned = planBudgetUpdates({ budgetSeconds, usedSeconds: trainSeconds, doneUpdates: pos.step, maxUpdates, recentUpdates, recentSeconds });
+        if (planned !== before) lrSched = lrScheduleOf(planned);
+        if (pos.step < maxUpdates) say(pos.step >= planned
+          ? `stopping after ${pos.step} updates: the ${r.maxTrainMinutes}-minute budget is spent (${(trainSeconds / 60).toFixed(1)} min)`
+          : `budget: ${planned} updates (${(planned / updatesPerEpoch).toFixed(2)} epochs) end the schedule at ` +
+            `${r.maxTrainMinutes} min at ${(recentUpdates / recentSeconds).toFixed(2)} updates/s`);
+      }
+      const last = epoch + 1 === r.epochs || pos.step >= planned;
       const rec: EpochRecord = {
         epoch,
         step: pos.step,
@@ -388,7 +412,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         trainImagesPerSec: sums.images / sums.seconds,
         trainMinutes: trainSeconds / 60,
       };
-      if (val && ((epoch + 1) % r.evalEvery === 0 || epoch + 1 === r.epochs)) {
+      if (val && ((epoch + 1) % r.evalEvery === 0 || last)) {
         const res = await evaluate(model, val, { progress: o.progress, log: say, label: 'eval' });
         Object.assign(rec, { valLoss: res.loss, valTop1: res.top1, valTop5: res.top5, evalSeconds: res.seconds, evalImagesPerSec: res.imagesPerSec });
         if (ema && r.evalEma) {
@@ -415,7 +439,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       if ((await o.onEpoch?.(rec, history)) === 'stop') {
         stopped = true;
         say(`stopped by onEpoch after epoch ${epoch}`);
-      } else if (r.maxTrainMinutes !== undefined && epoch + 1 < r.epochs && trainSeconds + sums.seconds > 60 * r.maxTrainMinutes) {
+      } else if (r.maxTrainMinutes !== undefined && !r.budgetSchedule && epoch + 1 < r.epochs && trainSeconds + sums.seconds > 60 * r.maxTrainMinutes) {
         stopped = true;
         say(`stopping after epoch ${epoch + 1} of ${r.epochs}: another epoch (~${(sums.seconds / 60).toFixed(1)} min) would pass ` +
           `the ${r.maxTrainMinutes}-minute training budget (${(trainSeconds / 60).toFixed(1)} min used)`);
@@ -426,7 +450,9 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     optimizer.dispose();
   }
   const final = history[history.length - 1];
-  if (run && final) run.writeJson('summary.json', { final, best, trainMinutes: trainSeconds / 60, epochsDone: history.length, stoppedEarly: stopped });
+  if (run && final) run.writeJson('summary.json', {
+    final, best, trainMinutes: trainSeconds / 60, epochsDone: history.length, updates: pos.step, stoppedEarly: stopped,
+  });
   return { history, best, final, runDir: run?.dir, interrupted, ema };
 }
 
