@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
-import { ConvNeXt, createModel, dropPathRates, listModels } from '../src/convnext';
+import { ConvNeXt, complexity, createModel, dropPathRates, listModels, makeDivisible } from '../src/convnext';
 
 const small = { depths: [1, 1, 2, 1], dims: [8, 16, 24, 32], numClasses: 5 };
 
@@ -68,5 +68,33 @@ describe('ConvNeXt model', () => {
     assert.equal(tf.memory().numTensors, before);
     x.dispose();
     m.dispose();
+  });
+
+  it('overlapping stems: stride 4, timm\'s parameter layout and channel widths, MACs by hand', () => {
+    // 32x32 input: 3x3 stride-2 conv to 16x16 with `mid` channels, 3x3 stride-2 conv to 8x8x32, LayerNorm.
+    const cases = [
+      { stemType: 'overlap', mid: 32, names: ['0.weight', '0.bias', '1.weight', '1.bias', '2.weight', '2.bias'] },
+      { stemType: 'overlap_tiered', mid: 16, names: ['0.weight', '0.bias', '1.weight', '1.bias', '2.weight', '2.bias'] },
+      { stemType: 'overlap_act', mid: 32, names: ['0.weight', '0.bias', '2.weight', '2.bias', '3.weight', '3.bias'] },
+    ] as const;
+    for (const c of cases) {
+      const m = new ConvNeXt({ depths: [1, 1], dims: [32, 48], numClasses: 5, stemType: c.stemType });
+      assert.equal(m.totalStride, 8);
+      const stem = m.namedParameters().filter(([n]) => n.startsWith('downsample_layers.0.'));
+      assert.deepEqual(stem.map(([n]) => n.slice('downsample_layers.0.'.length)), c.names, c.stemType);
+      assert.deepEqual(stem[0][1].shape, [3, 3, 3, c.mid]);
+      const macs = complexity(m, 32).macsByScope.get('downsample_layers.0');
+      assert.equal(macs, 16 * 16 * 27 * c.mid + 8 * 8 * 9 * c.mid * 32, c.stemType);
+      const y = m.forward(tf.zeros([2, 32, 32, 3]));
+      assert.deepEqual(y.shape, [2, 5]);
+      y.dispose();
+      m.dispose();
+    }
+    assert.throws(() => new ConvNeXt({ ...small, stemType: 'conv' as never }), /unknown stem type "conv"/);
+  });
+
+  it('makeDivisible rounds channel counts as timm\'s make_divisible', () => {
+    // timm: max(8, int(v + 4) // 8 * 8), plus 8 when that is below 0.9 v.
+    assert.deepEqual([4, 12, 20, 64, 100].map((v) => makeDivisible(v)), [8, 16, 24, 64, 104]);
   });
 });

@@ -81,6 +81,20 @@ describe('PyTorch parity: small ConvNeXt (depths 1,1,2,1, dims 8..32, 10 classes
     });
   }
 
+  for (const stemType of ['overlap', 'overlap_tiered', 'overlap_act'] as const) {
+    it(`timm's ${stemType} stem (timm's own ConvNeXt, stem_type='${stemType}'): logits match PyTorch`, () => {
+      const stems = readStateDict(path.join(DIR, 'convnext_stems_io.safetensors')).stateDict;
+      const m = new ConvNeXt({ ...SMALL, stemType }).eval();
+      const r = loadWeights(m, path.join(DIR, `convnext_stem_${stemType}.safetensors`));
+      assert.equal(r.convention, 'timm');
+      const x = nhwc(get(stems, 'input'));
+      const y = m.forward(x);
+      assertClose(y, get(stems, `logits_${stemType}`), stemType);
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+  }
+
   it('F16 weights are widened exactly: logits match PyTorch with the same half-precision weights', () => {
     const m = new ConvNeXt(SMALL).eval();
     loadWeights(m, path.join(DIR, 'convnext_official_f16.safetensors'));

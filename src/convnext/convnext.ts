@@ -2,6 +2,7 @@ import { tf } from '../backend';
 import { Block, BlockOptions } from './block';
 import { Conv2d, LayerNorm, Linear } from './layers';
 import { FeatureShape, MacCounter, Module, Sequential } from './module';
+import { createStem, stemStride, type StemType } from './stem';
 
 export interface ConvNeXtConfig {
   /** Blocks per stage, e.g. [3, 3, 9, 3] for ConvNeXt-T. */
@@ -17,6 +18,8 @@ export interface ConvNeXtConfig {
   headInitScale?: number;
   /** Patchify stem's kernel and stride (4 for ImageNet; 1 or 2 suits 32x32 inputs). */
   stemPatchSize?: number;
+  /** The paper's patchify stem, or one of timm's overlapping stems (stem.ts). */
+  stemType?: StemType;
   /** Depthwise kernel size of every block. */
   kernelSize?: number;
   /**
@@ -50,14 +53,11 @@ export class ConvNeXt extends Module {
     }
     const c: Required<ConvNeXtConfig> = {
       inChans: 3, numClasses: 1000, dropPathRate: 0, layerScaleInitValue: 1e-6, headInitScale: 1,
-      stemPatchSize: 4, kernelSize: 7, blockHooks: () => ({}), ...config,
+      stemPatchSize: 4, stemType: 'patch', kernelSize: 7, blockHooks: () => ({}), ...config,
     };
     this.config = c;
     const { dims, depths } = c;
-    const stem = new Sequential([
-      new Conv2d(c.inChans, dims[0], { kernelSize: c.stemPatchSize, stride: c.stemPatchSize }),
-      new LayerNorm(dims[0]),
-    ]);
+    const stem = createStem(c.stemType, c.inChans, dims[0], c.stemPatchSize);
     const downsamples = dims.slice(1).map((d, i) => new Sequential([
       new LayerNorm(dims[i]),
       new Conv2d(dims[i], d, { kernelSize: 2, stride: 2 }),
@@ -87,9 +87,14 @@ export class ConvNeXt extends Module {
     return items;
   }
 
+  /** Downsampling factor of the stem (4 for ImageNet ConvNeXts). */
+  get stemStride(): number {
+    return stemStride(this.config.stemType, this.config.stemPatchSize);
+  }
+
   /** Total downsampling factor from input to the last stage (32 for ImageNet ConvNeXts). */
   get totalStride(): number {
-    return this.config.stemPatchSize * 2 ** (this.config.dims.length - 1);
+    return this.stemStride * 2 ** (this.config.dims.length - 1);
   }
 
   /** The four stage outputs (NHWC), for dense heads and feature fusion. */

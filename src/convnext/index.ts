@@ -2,6 +2,7 @@ export * from './module';
 export * from './layers';
 export * from './block';
 export * from './convnext';
+export * from './stem';
 export * from './registry';
 export * from './count';
 export { truncNormal, withoutInit } from './init';

@@ -193,6 +193,17 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1)) as T);
 }
 
+/** torch.nn.GELU() as a module, for Sequential containers. */
+export class GELU extends Module {
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    return gelu(x);
+  }
+
+  profile(input: FeatureShape): FeatureShape {
+    return input;
+  }
+}
+
 /**
  * Stochastic depth (timm's drop_path): in training, zero the residual branch of a whole sample with
  * probability `rate` and scale the survivors by 1 / (1 - rate).

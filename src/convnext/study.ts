@@ -133,7 +133,7 @@ export class StudyConvNeXt extends ConvNeXt {
     const out = super.profile(input, counter);
     const fusion = this.fusion;
     if (fusion) {
-      const s = this.config.stemPatchSize;
+      const s = this.stemStride;
       counter.within('fusion', () => fusion.profile([input[0] / s, input[1] / s, this.config.dims[0]], counter));
     }
     return out;

@@ -16,8 +16,8 @@ import type { TrainRecipe } from './recipe';
 export interface ModelConfig {
   /** A registered model name (`convnext_tiny`, `convnext_cifar` …). */
   name?: string;
-  /** Or an explicit ConvNeXt architecture (depths, dims, stemPatchSize, kernelSize …). */
-  arch?: Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'kernelSize'>;
+  /** Or an explicit ConvNeXt architecture (depths, dims, stemPatchSize, stemType, kernelSize …). */
+  arch?: Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'stemType' | 'kernelSize'>;
   /** Registry options; numClasses defaults to the dataset's class count. */
   options?: ModelOptions;
   /** Initial weights (a convnext-ts checkpoint / weights file). */

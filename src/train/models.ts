@@ -9,9 +9,11 @@
 import { ConvNeXt, type ConvNeXtConfig } from '../convnext/convnext';
 import { listModels, registerModel } from '../convnext/registry';
 
-export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'kernelSize'>> = {
+export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'stemType' | 'kernelSize'>> = {
   /** The CIFAR-10 benchmark's model: 3 stages (8, 4, 2), 3x3 depthwise, 6.2M params. */
   convnext_cifar: { stemPatchSize: 4, depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
+  /** convnext_cifar with timm's overlapping tiered stem (two 3x3 stride-2 convs, 64 channels between). */
+  convnext_cifar_ols: { stemPatchSize: 4, stemType: 'overlap_tiered', depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
   /** The paper's layout scaled down: 4 stages (8, 4, 2, 1), 7x7 depthwise, 6.4M params (first benchmark run). */
   convnext_cifar_s4: { stemPatchSize: 4, depths: [2, 2, 2, 2], dims: [64, 128, 256, 512], kernelSize: 7 },
 };
@@ -21,7 +23,7 @@ for (const [name, arch] of Object.entries(CIFAR_VARIANTS)) {
   if (listModels().includes(name)) continue;
   registerModel({
     name,
-    description: `ConvNeXt for 32x32: stem ${arch.stemPatchSize}, depths ${arch.depths.join(',')}, dims ${arch.dims.join(',')}, kernel ${arch.kernelSize}`,
+    description: `ConvNeXt for 32x32: ${arch.stemType && arch.stemType !== 'patch' ? `${arch.stemType} stem` : `stem ${arch.stemPatchSize}`}, depths ${arch.depths.join(',')}, dims ${arch.dims.join(',')}, kernel ${arch.kernelSize}`,
     defaultSize: 32,
     create: (opts) => new ConvNeXt({ ...arch, numClasses: 10, ...opts }),
   });
