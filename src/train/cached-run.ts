@@ -43,6 +43,11 @@ function readJson<T>(file: string): T | undefined {
   return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
 }
 
+/** Where `convnext eval --run DIR` writes its results: eval-<data>[-ema][-flip-tta].json beside the run. */
+export function evalFilePath(runDir: string, data: string, o: { ema?: boolean; flipTta?: boolean } = {}): string {
+  return path.join(runDir, `eval-${data}${o.ema ? '-ema' : ''}${o.flipTta ? '-flip-tta' : ''}.json`);
+}
+
 /** A run folder's records; undefined when the folder does not exist. */
 export function readRun(dir: string): RunRecord | undefined {
   if (!fs.existsSync(dir)) return undefined;

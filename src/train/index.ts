@@ -3,6 +3,7 @@ export * from './sgd';
 export * from './optimizer';
 export * from './param-groups';
 export * from './schedule';
+export * from './budget';
 export * from './ema';
 export * from './loss';
 export * from './recipe';

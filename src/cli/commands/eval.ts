@@ -13,6 +13,7 @@ import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
 import { DataLoader } from '../../data/loader';
+import { evalFilePath } from '../../train/cached-run';
 import { findCheckpoint, loadCheckpointWeights, loadWeights } from '../../train/checkpoint';
 import { checkConfig, type TrainConfig } from '../../train/config';
 import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
@@ -86,7 +87,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--input-size <n>', 'eval resolution (default: the run\'s, else 224)')
     .option('--crop-pct <x>', 'resize to size / crop-pct, then centre crop (default: the run\'s, else 0.875)')
     .option('--per-class <n>', 'first n images per class only')
-    .option('--out <file>', 'write the results JSON here (default: <run>/eval-<split>[-ema][-flip-tta].json with --run)')
+    .option('--out <file>', 'write the results JSON here (default with --run: <run>/eval-<split or dataset>[-ema][-flip-tta].json)')
     .option('--no-progress', 'no progress bars')
     .action(action(async (f: EvalFlags) => {
       if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
@@ -144,7 +145,7 @@ export function registerEvalCommand(program: Command): void {
       model.dispose();
       printEvaluation(e, classes, `${source} on ${ds.length} images`);
       const which = f.data ? f.split : f.dataset ?? config?.data.name ?? 'val';
-      const out = f.out ?? (f.run ? path.join(f.run, `eval-${which}${f.ema ? '-ema' : ''}${f.flipTta ? '-flip-tta' : ''}.json`) : undefined);
+      const out = f.out ?? (f.run ? evalFilePath(f.run, which, { ema: f.ema, flipTta: f.flipTta }) : undefined);
       if (out) {
         writeFileAtomic(out, `${JSON.stringify({ source, ...evalRecord(e, classes) }, jsonReplacer, 1)}\n`);
         console.log(`wrote ${out}`);
