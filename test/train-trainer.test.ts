@@ -6,6 +6,7 @@ import * as path from 'path';
 
 import { tf } from '../src/backend';
 import { Module, type FeatureShape } from '../src/convnext/module';
+import type { TrainRecipe } from '../src/train/recipe';
 import { evaluate, fit, NonFiniteLossError, type BatchLoader, type Classifier } from '../src/train/trainer';
 import { flatWeights, SyntheticDataset, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
 
@@ -18,6 +19,16 @@ function assertSameWeights(a: Float32Array, b: Float32Array): void {
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
   assert.equal(worst, 0, `weights differ by up to ${worst}`);
+}
+
+/** fit from tinyModel(0) with `recipe` into a fresh run folder, keeping the log lines. */
+async function fitLogged(name: string, recipe: Partial<TrainRecipe>) {
+  const dir = tmp(name);
+  const { train, val } = tinyLoaders();
+  const model = tinyModel(0);
+  const lines: string[] = [];
+  const res = await fit({ model, train, val, recipe, runDir: dir, progress: false, log: (l) => lines.push(l) });
+  return { dir, model, lines, res };
 }
 
 describe('fit (tiny synthetic task)', function () {
@@ -169,11 +180,7 @@ describe('fit (tiny synthetic task)', function () {
   });
 
   it('maxTrainMinutes ends training at the epoch whose successor would pass the budget', async () => {
-    const dir = tmp('budget');
-    const { train, val } = tinyLoaders();
-    const m = tinyModel(0);
-    const lines: string[] = [];
-    const r = await fit({ model: m, train, val, recipe: { ...TINY_RECIPE, maxTrainMinutes: 1e-5 }, runDir: dir, progress: false, log: (l) => lines.push(l) });
+    const { dir, model: m, lines, res: r } = await fitLogged('budget', { ...TINY_RECIPE, maxTrainMinutes: 1e-5 });
     assert.equal(r.history.length, 1);
     assert.ok(lines.some((l) => /stopping after epoch 1 of 3: another epoch .* would pass the 0.00001-minute training budget/.test(l)), lines.join('\n'));
     assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'summary.json'), 'utf8')).stoppedEarly, true);
@@ -198,11 +205,7 @@ describe('fit (tiny synthetic task)', function () {
   });
 
   it('budgetSchedule stops mid-epoch when the budget is spent, and evaluates that last partial epoch', async () => {
-    const dir = tmp('budget-schedule');
-    const { train, val } = tinyLoaders();
-    const m = tinyModel(0);
-    const lines: string[] = [];
-    const r = await fit({ model: m, train, val, recipe: { ...TINY_RECIPE, maxTrainMinutes: 1e-6, budgetSchedule: true }, runDir: dir, progress: false, log: (l) => lines.push(l) });
+    const { dir, model: m, lines, res: r } = await fitLogged('budget-schedule', { ...TINY_RECIPE, maxTrainMinutes: 1e-6, budgetSchedule: true });
     // The first update already takes longer than 60 µs.
     assert.equal(r.history.length, 1);
     assert.equal(r.final.step, 1);

@@ -56,9 +56,10 @@ export interface TrainRecipe {
    */
   maxTrainMinutes?: number;
   /**
-   * Fit the cosine schedule to maxTrainMinutes (src/train/budget.ts): after each epoch its length is
-   * planned anew from that epoch's speed, training ends when it does (mid-epoch if need be) or when the
-   * budget is spent, and `epochs` becomes the most the plan may take.
+   * Fit the cosine schedules (learning rate, and weight decay when it has one) to maxTrainMinutes
+   * (src/train/budget.ts): after each epoch their length is planned anew from that epoch's speed, training
+   * ends when they do (mid-epoch if need be) or when the budget is spent, and `epochs` becomes the most the
+   * plan may take.
    */
   budgetSchedule?: boolean;
 }

@@ -245,8 +245,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     base: r.lr, final: r.minLr, epochs: r.epochs, itersPerEpoch: updatesPerEpoch, totalIters: Math.max(total, warmup, 1),
     warmupEpochs: r.warmupEpochs, warmupSteps: r.warmupSteps, startWarmupValue: r.startWarmupLr,
   });
-  const wdSched = r.weightDecayEnd === undefined ? undefined : cosineSchedule({
-    base: r.weightDecay, final: r.weightDecayEnd, epochs: r.epochs, itersPerEpoch: updatesPerEpoch,
+  const wdScheduleOf = (total: number): Float64Array | undefined => r.weightDecayEnd === undefined ? undefined : cosineSchedule({
+    base: r.weightDecay, final: r.weightDecayEnd, epochs: r.epochs, itersPerEpoch: updatesPerEpoch, totalIters: Math.max(total, 1),
   });
 
   const model = o.model;
@@ -289,6 +289,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
     run.writeJson('environment.json', { ...environmentInfo(), resumedAt: pos.step > 0 ? pos : undefined });
   }
   let lrSched = lrScheduleOf(planned);
+  let wdSched = wdScheduleOf(planned);
   say(`training ${model.numParams().toLocaleString()} params: ${r.epochs} epochs × ${updatesPerEpoch} updates ` +
     `(batch ${r.batchSize}${accum > 1 ? ` = ${accum} × ${micro}` : ''}), ${r.optimizer} lr ${r.lr}, ` +
     `wd ${r.weightDecay}${ema ? `, EMA ${r.emaDecay}` : ''}`);
@@ -395,7 +396,10 @@ export async function fit(o: FitOptions): Promise<FitResult> {
         const recentSeconds = sums.seconds - (startBatch > 0 && partial ? partial.seconds : 0);
         const before = planned;
         planned = planBudgetUpdates({ budgetSeconds, usedSeconds: trainSeconds, doneUpdates: pos.step, maxUpdates, recentUpdates, recentSeconds });
-        if (planned !== before) lrSched = lrScheduleOf(planned);
+        if (planned !== before) {
+          lrSched = lrScheduleOf(planned);
+          wdSched = wdScheduleOf(planned);
+        }
         if (pos.step < maxUpdates) say(pos.step >= planned
           ? `stopping after ${pos.step} updates: the ${r.maxTrainMinutes}-minute budget is spent (${(trainSeconds / 60).toFixed(1)} min)`
           : `budget: ${planned} updates (${(planned / updatesPerEpoch).toFixed(2)} epochs) end the schedule at ` +
