@@ -14,7 +14,7 @@ export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dim
   /** The CIFAR-10 benchmark's model: 3 stages (8, 4, 2), 3x3 depthwise, 6.2M params. */
   convnext_cifar: { stemPatchSize: 4, depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
   /** convnext_cifar with timm's overlapping tiered stem (two 3x3 stride-2 convs, 64 channels between). */
-  convnext_cifar_ols: { stemPatchSize: 4, stemType: 'overlap_tiered', depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
+  convnext_cifar_ols: { stemType: 'overlap_tiered', depths: [2, 2, 2], dims: [128, 256, 512], kernelSize: 3 },
   /** The paper's layout scaled down: 4 stages (8, 4, 2, 1), 7x7 depthwise, 6.4M params (first benchmark run). */
   convnext_cifar_s4: { stemPatchSize: 4, depths: [2, 2, 2, 2], dims: [64, 128, 256, 512], kernelSize: 7 },
 };
