@@ -8,6 +8,7 @@ import * as path from 'path';
 
 import * as A from '../src/augment';
 import type { RgbImage } from '../src/data';
+import { nativeImageOps } from '../src/native/image';
 
 interface Fixture {
   height: number;
@@ -196,5 +197,43 @@ describe('augment: geometry on hand-made arrays', () => {
       [10, 10, 11, 11],
       [10, 10, 11, 11],
     ]);
+  });
+});
+
+describe('augment: the native resample (src/native/image_ops.cc) gives resizeBoxJs\'s bytes', function () {
+  before(function () {
+    if (!nativeImageOps()) {
+      console.log('      native image kernels unavailable here (no C++ compiler, or CONVNEXT_NATIVE=0)');
+      this.skip();
+    }
+  });
+
+  it('on random images and crop boxes: shrinking, enlarging, fractional boxes, bilinear and bicubic', () => {
+    const rng = new A_Rng(7);
+    let cases = 0;
+    for (const [h, w] of [[128, 128], [37, 90], [5, 3]]) {
+      const img: RgbImage = { image: Uint8Array.from({ length: h * w * 3 }, () => Math.floor(rng.random() * 256)), height: h, width: w, channels: 3 };
+      for (let i = 0; i < 40; i++) {
+        const bh = 1 + rng.random() * (h - 1), bw = 1 + rng.random() * (w - 1);
+        const box = i === 0 ? undefined : { top: rng.random() * (h - bh), left: rng.random() * (w - bw), height: bh, width: bw };
+        const [oh, ow] = [1 + Math.floor(rng.random() * 80), 1 + Math.floor(rng.random() * 80)];
+        for (const interp of ['bilinear', 'bicubic'] as const) {
+          const ours = A.resizeBox(img, oh, ow, interp, box);
+          const js = A.resizeBoxJs(img, oh, ow, interp, box);
+          assert.deepEqual([ours.height, ours.width], [oh, ow]);
+          assert.ok(Buffer.from(ours.image).equals(Buffer.from(js.image)), `${h}x${w} ${interp} -> ${oh}x${ow} box ${JSON.stringify(box)}`);
+          cases++;
+        }
+      }
+    }
+    assert.equal(cases, 240);
+  });
+
+  it('reads an image that is a view into a larger buffer, and rejects one too short for its size', () => {
+    const big = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
+    const view: RgbImage = { image: big.subarray(100, 100 + 6 * 7 * 3), height: 6, width: 7, channels: 3 };
+    const copy: RgbImage = { ...view, image: view.image.slice() };
+    assert.deepEqual(A.resizeBox(view, 4, 5, 'bicubic').image, A.resizeBoxJs(copy, 4, 5, 'bicubic').image);
+    assert.throws(() => A.resizeBox({ ...view, height: 7 }, 4, 5, 'bicubic'), /126 bytes for a 7x7 RGB image/);
   });
 });

@@ -186,6 +186,9 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
   }
 }
 
+/** Batches the training loader prepares ahead (the loader's default). */
+const TRAIN_PREFETCH = 2;
+
 /**
  * A DataLoader with the paper's training augmentation (RandAugment, erasing, mixup / cutmix); `workers`
  * as the DataLoader option (default: the loader's own default, what training uses).
@@ -193,7 +196,7 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
 export function trainLoader(dataset: Dataset, size: number, batchSize: number, workers?: number): DataLoader {
   const aug = augmentConfig({ inputSize: size });
   return new DataLoader({
-    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: 2, workers,
+    dataset, batchSize, shuffle: true, seed: 0, dropLast: true, prefetch: TRAIN_PREFETCH, workers,
     transform: buildTrainTransform(aug),
     batchTransform: buildBatchTransform(aug, dataset.classes.length),
     normalize: aug.normalize,
@@ -210,16 +213,22 @@ export interface RealDataResult {
   realImagesPerSecond: number;
   /** real / synthetic: 1 means the input pipeline never makes training wait. */
   ratio: number;
+  /** Each real block's rate over the mean rate of the synthetic blocks either side (absent in older results). */
+  blockRatios?: number[];
 }
 
+/** Images/s over the total time of the timed steps, so that waits for the loader count (a median would hide them). */
+const throughput = (batch: number, times: number[]) => (batch * times.length * 1000) / times.reduce((a, b) => a + b, 0);
+
 /**
- * Training images/s fed by the real input pipeline vs. by one synthetic batch in memory, timed as
- * synthetic, real, synthetic, so that drift in the machine's speed affects both alike (the loader's
- * workers exist only during the real block). Throughput is images over the total time of the timed
- * steps, so waits for the loader count (a median would hide them).
+ * Training images/s fed by the real input pipeline vs. by one synthetic batch in memory, timed in
+ * alternating blocks, synthetic first and last (S R S R ... S), so that drift in the machine's speed
+ * affects both alike. The loader runs on across blocks and epochs, as in training. Each block starts
+ * with `prefetch + 1` untimed steps: in a synthetic block they cover the loader filling its queue, and in
+ * a real block they use up the batches made meanwhile, so neither side's timing carries the other's work.
  */
 export async function realVsSynthetic(
-  c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions, workers?: number,
+  c: ModelCase, dataset: Dataset, datasetName: string, t: TimingOptions, blocks: number, workers?: number,
 ): Promise<RealDataResult> {
   const model = makeModel({ ...c, numClasses: dataset.classes.length });
   const numClasses = dataset.classes.length;
@@ -228,30 +237,40 @@ export async function realVsSynthetic(
   let current: { x: tf.Tensor4D; y: tf.Tensor2D } | undefined;
   const realTrain = trainStep(model, () => current!);
   const loader = trainLoader(dataset, c.size, c.batch, workers);
-  const it = loader[Symbol.asyncIterator]();
+  let epoch = 0;
+  let it = loader[Symbol.asyncIterator]();
   try {
-    const need = t.warmup + t.minIters;
-    if (loader.numBatches < need) throw new Error(`${datasetName} gives ${loader.numBatches} batches of ${c.batch}; ${need} needed`);
-    const half: TimingOptions = {
-      warmup: 0, minIters: Math.ceil(t.minIters / 2), maxIters: Math.ceil(t.maxIters / 2), minSeconds: t.minSeconds / 2,
+    const block: TimingOptions = {
+      warmup: TRAIN_PREFETCH + 1, minIters: Math.ceil(t.minIters / blocks), maxIters: Math.ceil(t.maxIters / blocks),
+      minSeconds: t.minSeconds / blocks,
     };
     const synthStep = () => { synthTrain.step(); };
-    const synthTimes = await timeSteps(synthStep, { ...half, warmup: t.warmup });
-    const realTimes = await timeSteps(async () => {
-      const next = await it.next();
-      if (next.done) throw new Error(`${datasetName}: loader ran out of batches`);
+    const realStep = async () => {
+      let next = await it.next();
+      if (next.done) {
+        loader.setEpoch(++epoch);
+        it = loader[Symbol.asyncIterator]();
+        next = await it.next();
+        if (next.done) throw new Error(`${datasetName}: the loader gives no batches of ${c.batch}`);
+      }
       current = next.value;
       realTrain.step();
       tf.dispose([next.value.x, next.value.y]);
-    }, { ...t, maxIters: Math.min(t.maxIters, loader.numBatches - t.warmup) });
-    await it.return?.();
-    synthTimes.push(...(await timeSteps(synthStep, half)));
-    const throughput = (times: number[]) => (c.batch * times.length * 1000) / times.reduce((a, b) => a + b, 0);
-    const synth = throughput(synthTimes);
-    const real = throughput(realTimes);
+    };
+    const first = { ...block, warmup: Math.max(block.warmup, t.warmup) };
+    const synthBlocks = [await timeSteps(synthStep, first)];
+    const realBlocks: number[][] = [];
+    for (let i = 0; i < blocks; i++) {
+      realBlocks.push(await timeSteps(realStep, i === 0 ? first : block));
+      synthBlocks.push(await timeSteps(synthStep, block));
+    }
+    const rate = (times: number[]) => throughput(c.batch, times);
+    const synth = rate(synthBlocks.flat());
+    const real = rate(realBlocks.flat());
     return {
       case: c.name, dataset: datasetName, loaderWorkers: loader.workers,
       syntheticImagesPerSecond: synth, realImagesPerSecond: real, ratio: real / synth,
+      blockRatios: realBlocks.map((r, i) => rate(r) / ((rate(synthBlocks[i]) + rate(synthBlocks[i + 1])) / 2)),
     };
   } finally {
     await it.return?.();

@@ -106,8 +106,10 @@ export function markdownReport(r: BenchResults): string {
   }
   if (r.realData?.length) {
     out.push('');
-    out.push(markdownTable(['training on real data', 'loader workers', 'synthetic img/s', 'real-data img/s', 'real / synthetic'],
-      r.realData.map((d) => [`${d.case}, ${d.dataset}`, String(d.loaderWorkers ?? 0), f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond), d.ratio.toFixed(2)])));
+    const range = (v?: number[]) => v?.length ? `${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)}` : 'n/a';
+    out.push(markdownTable(['training on real data', 'loader workers', 'synthetic img/s', 'real-data img/s', 'real / synthetic', 'per block'],
+      r.realData.map((d) => [`${d.case}, ${d.dataset}`, String(d.loaderWorkers ?? 0), f1(d.syntheticImagesPerSecond), f1(d.realImagesPerSecond),
+        d.ratio.toFixed(2), range(d.blockRatios)])));
   }
   return out.join('\n');
 }

@@ -6,6 +6,7 @@
  * multiply-adds over typed arrays.
  */
 import type { RgbImage } from '../data/decode';
+import { nativeImageOps } from '../native/image';
 
 export type Interpolation = 'bilinear' | 'bicubic';
 
@@ -82,7 +83,8 @@ function clampByte(v: number): number {
 
 /**
  * Resamples `box` of `src` to outHeight x outWidth (the whole image by default). This is both Resize and
- * the crop-then-resize of RandomResizedCrop in one pass.
+ * the crop-then-resize of RandomResizedCrop in one pass. Runs the native copy (src/native/image_ops.cc)
+ * where it builds, else `resizeBoxJs`; both give the same bytes.
  */
 export function resizeBox(
   src: RgbImage,
@@ -91,10 +93,34 @@ export function resizeBox(
   interp: Interpolation = 'bilinear',
   box: Box = { top: 0, left: 0, height: src.height, width: src.width },
 ): RgbImage {
+  checkResize(src, outHeight, outWidth, box);
+  const native = nativeImageOps();
+  if (!native) return resizeBoxJs(src, outHeight, outWidth, interp, box);
+  const out = new Uint8Array(outHeight * outWidth * 3);
+  native.resizeBox(src.image, src.height, src.width, outHeight, outWidth, interp === 'bicubic', box.top, box.left,
+    box.height, box.width, out);
+  return { image: out, height: outHeight, width: outWidth, channels: 3 };
+}
+
+function checkResize(src: RgbImage, outHeight: number, outWidth: number, box: Box): void {
   if (outHeight < 1 || outWidth < 1 || !Number.isInteger(outHeight) || !Number.isInteger(outWidth)) {
     throw new Error(`resize: output size must be positive integers, got ${outHeight}x${outWidth}`);
   }
   if (box.height <= 0 || box.width <= 0) throw new Error(`resize: empty source box ${JSON.stringify(box)}`);
+  if (src.image.length < src.height * src.width * 3) {
+    throw new Error(`resize: ${src.image.length} bytes for a ${src.height}x${src.width} RGB image`);
+  }
+}
+
+/** resizeBox in JavaScript: the reference the native kernel follows, and the fallback without one. */
+export function resizeBoxJs(
+  src: RgbImage,
+  outHeight: number,
+  outWidth: number,
+  interp: Interpolation = 'bilinear',
+  box: Box = { top: 0, left: 0, height: src.height, width: src.width },
+): RgbImage {
+  checkResize(src, outHeight, outWidth, box);
   const { height: H, width: W, image } = src;
   const wx = axisWeights(W, box.left, box.width, outWidth, interp);
   const wy = axisWeights(H, box.top, box.height, outHeight, interp);

@@ -9,16 +9,13 @@
  * numerics. `CONVNEXT_NATIVE=0` turns the kernels off. The build (~3 s) is cached in
  * `.cache/native/`, keyed by the source, compiler flags, Node version and CPU.
  */
-import * as cp from 'child_process';
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { backendInfo, tf } from '../backend';
+import { buildAddon } from './build';
 
 const SOURCE = path.join(__dirname, 'convnext_ops.cc');
-const CACHE_DIR = path.resolve(__dirname, '..', '..', '.cache', 'native');
-const FLAGS = ['-O3', '-march=native', '-mprefer-vector-width=512', '-fopenmp-simd', '-std=c++17', '-shared', '-fPIC', '-pthread'];
 
 interface TfjsNodeBackend {
   binding: { TF_ATTR_FLOAT: number; TF_ATTR_INT: number; TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_ATTR_STRING: number; TF_FLOAT: number };
@@ -124,17 +121,6 @@ function load(): { ops?: NativeOps; status: NativeStatus } {
   }
 }
 
-function nodeIncludeDir(): string {
-  const candidates = [
-    path.resolve(process.execPath, '..', '..', 'include', 'node'),
-    '/usr/include/node',
-    '/usr/local/include/node',
-  ];
-  const dir = candidates.find((d) => fs.existsSync(path.join(d, 'node_api.h')));
-  if (!dir) throw new Error(`node_api.h not found (looked in ${candidates.join(', ')})`);
-  return dir;
-}
-
 function tensorflowLibDir(): string {
   const pkg = path.dirname(require.resolve('@tensorflow/tfjs-node/package.json'));
   const dir = path.join(pkg, 'deps', 'lib');
@@ -144,35 +130,14 @@ function tensorflowLibDir(): string {
   return dir;
 }
 
-/** Compiles the addon unless a build for this source, toolchain and machine is cached; returns its path. */
+/** The fused kernels' addon, linked against the libtensorflow_framework that tfjs-node loads. */
 function build(): string {
-  const cxx = process.env.CXX ?? 'g++';
-  const include = nodeIncludeDir();
   const libDir = tensorflowLibDir();
-  const lib = path.join(libDir, 'libtensorflow_framework.so.2');
-  const source = fs.readFileSync(SOURCE);
-  const key = crypto.createHash('sha256')
-    .update(source).update(FLAGS.join(' ')).update(cxx).update(process.version)
-    .update(os.cpus()[0]?.model ?? '').update(lib).update(String(fs.statSync(lib).size))
-    .digest('hex').slice(0, 16);
-  const out = path.join(CACHE_DIR, `convnext_ops-${key}.node`);
-  if (fs.existsSync(out)) return out;
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
-  const args = [...FLAGS, `-I${include}`, SOURCE, `-L${libDir}`, '-l:libtensorflow_framework.so.2',
-    `-Wl,-rpath,${libDir}`, '-o', tmp];
-  const r = cp.spawnSync(cxx, args, { encoding: 'utf8' });
-  if (r.error) throw new Error(`${cxx} could not run: ${r.error.message}`);
-  if (r.status !== 0) {
-    fs.rmSync(tmp, { force: true });
-    throw new Error(`${cxx} failed: ${(r.stderr || r.stdout).trim().split('\n').slice(0, 5).join(' | ')}`);
-  }
-  fs.renameSync(tmp, out); // atomic: concurrent builders all end with a complete file
-  // Builds of older sources are never loaded again (a process that has one open keeps its mapping).
-  for (const f of fs.readdirSync(CACHE_DIR)) {
-    if (/^convnext_ops-[0-9a-f]+\.node$/.test(f) && path.join(CACHE_DIR, f) !== out) fs.rmSync(path.join(CACHE_DIR, f), { force: true });
-  }
-  return out;
+  return buildAddon({
+    name: 'convnext_ops', source: SOURCE,
+    link: [`-L${libDir}`, '-l:libtensorflow_framework.so.2', `-Wl,-rpath,${libDir}`],
+    keyFiles: [path.join(libDir, 'libtensorflow_framework.so.2')],
+  });
 }
 
 function wrap(backend: TfjsNodeBackend): NativeOps {

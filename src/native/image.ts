@@ -1,0 +1,33 @@
+/**
+ * The input pipeline's native kernels (image_ops.cc), compiled on first use like the fused TensorFlow
+ * kernels but without TensorFlow, so that DataLoader worker threads load them too. Where there is no C++
+ * compiler, or with `CONVNEXT_NATIVE=0`, `nativeImageOps()` is undefined and the JavaScript versions run:
+ * they give the same bytes.
+ */
+import * as path from 'path';
+import { buildAddon } from './build';
+
+export interface NativeImageOps {
+  /** resample.ts's resizeBox into `out` (outHeight x outWidth x 3); arguments as there, checked by the caller. */
+  resizeBox(src: Uint8Array, height: number, width: number, outHeight: number, outWidth: number, bicubic: boolean,
+    top: number, left: number, boxHeight: number, boxWidth: number, out: Uint8Array): void;
+}
+
+let loaded: NativeImageOps | null | undefined;
+
+export function nativeImageOps(): NativeImageOps | undefined {
+  loaded ??= load();
+  return loaded ?? undefined;
+}
+
+function load(): NativeImageOps | null {
+  if (process.env.CONVNEXT_NATIVE === '0') return null;
+  try {
+    return require(buildAddon({ name: 'image_ops', source: path.join(__dirname, 'image_ops.cc') })) as NativeImageOps;
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0];
+    if (process.env.CONVNEXT_NATIVE === '1') throw new Error(`CONVNEXT_NATIVE=1 but the image kernels failed: ${msg}`);
+    process.emitWarning(`convnext-ts: native image kernels unavailable (${msg}); using JavaScript`);
+    return null;
+  }
+}
