@@ -5,11 +5,14 @@
  *
  *   npx tsx bench/op-profile.ts                                  # ConvNeXt-T, 224, batch 1
  *   npx tsx bench/op-profile.ts --model convnext_atto --size 64 --batch 16 --top 10
+ *   npx tsx bench/op-profile.ts --matmuls    # also each MatMul shape alone, beside PyTorch's F.linear
  */
+import * as os from 'os';
 import { Command } from 'commander';
 import { tf } from '../src/backend';
 import { createModel } from '../src/convnext/registry';
-import { nativeStatus } from '../src/native';
+import { nativeOps, nativeStatus } from '../src/native';
+import { findTorch, torchLinears } from './lib/torch';
 
 interface OpTotal {
   ms: number;
@@ -18,8 +21,11 @@ interface OpTotal {
 
 type Execute = (name: string, attrs: unknown, inputs: tf.Tensor[], ...rest: unknown[]) => unknown;
 
-/** Wraps the backend's op entry points so each call adds its wall time under `op firstInputShape`. */
-function instrument(totals: Map<string, OpTotal>): void {
+/**
+ * Wraps the backend's op entry points so each call adds its wall time under `op firstInputShape`; the
+ * shapes of plain 2-D products go to `matmuls` as `MxKxN`.
+ */
+function instrument(totals: Map<string, OpTotal>, matmuls: Set<string>): void {
   const backend = tf.backend() as unknown as Record<string, Execute>;
   for (const method of ['executeSingleOutput', 'executeMultipleOutputs']) {
     const original = backend[method].bind(backend);
@@ -29,6 +35,8 @@ function instrument(totals: Map<string, OpTotal>): void {
         return original(name, attrs, inputs, ...rest);
       } finally {
         const key = `${name} ${inputs[0]?.shape.join('x') ?? ''}`;
+        const [a, b] = inputs.map((t) => t.shape);
+        if (name === 'MatMul' && a?.length === 2 && b?.length === 2 && a[1] === b[0]) matmuls.add(`${a[0]}x${a[1]}x${b[1]}`);
         const t = totals.get(key) ?? { ms: 0, calls: 0 };
         t.ms += performance.now() - start;
         t.calls++;
@@ -44,8 +52,9 @@ const opts = new Command('op-profile')
   .option('--batch <n>', 'batch size', '1')
   .option('--iters <n>', 'timed forward passes', '10')
   .option('--top <n>', 'rows of the per-shape table', '24')
+  .option('--matmuls', 'also time each MatMul shape alone, and PyTorch\'s F.linear on it when torch is found')
   .parse()
-  .opts<{ model: string; size: string; batch: string; iters: string; top: string }>();
+  .opts<{ model: string; size: string; batch: string; iters: string; top: string; matmuls?: boolean }>();
 
 const model = createModel(opts.model, { numClasses: 1000 }).eval();
 const size = Number(opts.size);
@@ -59,7 +68,8 @@ if (tf.getBackend() !== 'tensorflow') console.warn(`backend ${tf.getBackend()}: 
 forward();
 forward();
 const totals = new Map<string, OpTotal>();
-instrument(totals);
+const matmuls = new Set<string>();
+instrument(totals, matmuls);
 const iters = Number(opts.iters);
 const start = performance.now();
 for (let i = 0; i < iters; i++) forward();
@@ -78,3 +88,40 @@ for (const r of rows.slice(0, Number(opts.top))) {
 }
 tf.dispose(x);
 model.dispose();
+if (opts.matmuls) compareMatmuls([...matmuls]);
+
+/**
+ * Median ms of each product alone, ours beside PyTorch's: hot (the same weight every call) and cold (cycling
+ * through 64 MiB of weights, so each comes from memory, as in a forward pass: ConvNeXt-T's are 110 MB).
+ */
+function compareMatmuls(shapes: string[]): void {
+  const ops = nativeOps();
+  const threads = os.cpus().length;
+  const torch = findTorch();
+  const theirs = torch ? torchLinears(torch, threads, shapes) : undefined;
+  console.log(`\neach MatMul alone, median ms of 40, weight hot / cold; PyTorch ${torch ? `${torch.version} F.linear, ${threads} threads` : 'not found'}`);
+  shapes.forEach((shape, i) => {
+    const [m, k, n] = shape.split('x').map(Number);
+    const a = tf.randomNormal([m, k]);
+    const weights = Array.from({ length: Math.ceil((64 << 20) / (4 * k * n)) }, () => tf.randomNormal([k, n]));
+    // Ours adds the bias in the next fused op; F.linear's includes it.
+    const product = (w: tf.Tensor) => (ops ? ops.matMul(a, w, false, false) : tf.matMul(a, w));
+    const median = (pick: (call: number) => tf.Tensor) => {
+      const times = Array.from({ length: 40 }, (_, call) => {
+        const start = performance.now();
+        product(pick(call)).dispose();
+        return performance.now() - start;
+      }).sort((p, q) => p - q);
+      return times[20];
+    };
+    for (let w = 0; w < 5; w++) product(weights[0]).dispose();
+    const hot = median(() => weights[0]);
+    const cold = median((call) => weights[call % weights.length]);
+    const ms = (v: number) => v.toFixed(2).padStart(5);
+    const vs = theirs
+      ? `   PyTorch ${ms(theirs[i].hotMs)} / ${ms(theirs[i].coldMs)}   ours/PyTorch ${(hot / theirs[i].hotMs).toFixed(2)} / ${(cold / theirs[i].coldMs).toFixed(2)}`
+      : '';
+    console.log(`  ${shape.padEnd(14)} ours ${ms(hot)} / ${ms(cold)}${vs}`);
+    tf.dispose([a, ...weights]);
+  });
+}

@@ -12,6 +12,7 @@ One invocation measures one case and prints one JSON line on stdout, e.g.
   python3 bench/torch_reference.py --model convnext_tiny --size 224 --batch 16 --mode train \
       --threads 2 --min-iters 5 --min-seconds 20
   python3 bench/torch_reference.py --peak        # matmul GFLOP/s of this CPU through PyTorch
+  python3 bench/torch_reference.py --linears 196x384x1536,49x3072x768   # F.linear alone, [M, K] x [K, N]
 """
 import argparse
 import json
@@ -123,6 +124,23 @@ def peak_matmul(n, min_seconds):
     return 2.0 * n ** 3 / (min(times) / 1000.0) / 1e9, times
 
 
+def time_linears(shapes, rounds=40):
+    """Median ms of F.linear (with bias, as nn.Linear) for each MxKxN (an [M, K] input, an [N, K] weight): hot,
+    the same weight every call, and cold, cycling through enough weights (64 MiB) that each comes from memory,
+    as inside a forward pass."""
+    out = []
+    with torch.inference_mode():
+        for shape in shapes.split(","):
+            m, k, n = (int(v) for v in shape.split("x"))
+            x, b = torch.randn(m, k), torch.randn(n)
+            ws = [torch.randn(n, k) for _ in range(-(-(64 << 20) // (4 * n * k)))]
+            hot = sorted(timed(lambda: F.linear(x, ws[0], b), 5, rounds, rounds, 0.0))
+            cycle = iter(range(1 << 30))
+            cold = sorted(timed(lambda: F.linear(x, ws[next(cycle) % len(ws)], b), 0, rounds, rounds, 0.0))
+            out.append({"m": m, "k": k, "n": n, "hot_ms": hot[len(hot) // 2], "cold_ms": cold[len(cold) // 2]})
+    return out
+
+
 def load_check(path, shape):
     return torch.frombuffer(bytearray(open(path, "rb").read()), dtype=torch.float32).reshape(shape)
 
@@ -146,6 +164,7 @@ def main():
     ap.add_argument("--check-logits", help="raw float32 eval-mode logits from convnext-ts for that input")
     ap.add_argument("--peak", action="store_true", help="measure matmul GFLOP/s instead of a model")
     ap.add_argument("--peak-n", type=int, default=2048)
+    ap.add_argument("--linears", help="time F.linear alone for these comma-separated MxKxN shapes")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -153,6 +172,9 @@ def main():
     info = {"framework": "pytorch", "version": torch.__version__, "threads": torch.get_num_threads(),
             "interop_threads": torch.get_num_interop_threads(),
             "mkldnn": torch.backends.mkldnn.is_available(), "flush_denormal": False}
+    if a.linears:
+        print(json.dumps({**info, "linears": time_linears(a.linears)}))
+        return
     if a.peak:
         gflops, times = peak_matmul(a.peak_n, 3.0)
         print(json.dumps({**info, "peak_gflops": gflops, "n": a.peak_n, "times_ms": times}))
