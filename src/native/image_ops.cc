@@ -17,6 +17,14 @@
 
 namespace {
 
+constexpr int64_t kLanes = 8;
+typedef double V8 __attribute__((vector_size(kLanes * sizeof(double))));
+inline V8 LoadV8(const double* p) {
+  V8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 struct Weights {
   std::vector<int32_t> start, count;
   std::vector<float> w;
@@ -79,41 +87,42 @@ void ResizeBox(const uint8_t* image, int64_t width, int64_t height, int64_t out_
   const int64_t row_hi = wy.start[out_h - 1] + wy.count[out_h - 1];
   const int64_t row_len = out_w * 3;
   // PIL keeps the intermediate image in 8 bits; clipping there matters for bicubic overshoot.
-  std::vector<uint8_t> tmp(std::max<int64_t>(0, row_hi - row_lo) * row_len);
-  const int64_t stride = width * 3;
-  // kRows source rows at a time: the same taps, independent sums (latency, not throughput, bounds one row).
-  constexpr int64_t kRows = 4;
-  int64_t y = row_lo;
-  for (; y + kRows <= row_hi; y += kRows) {
-    const uint8_t* src = image + y * stride;
-    uint8_t* t = tmp.data() + (y - row_lo) * row_len;
-    for (int64_t i = 0; i < out_w; i++) {
-      const float* w = wx.w.data() + i * wx.max_taps;
-      const uint8_t* p = src + static_cast<int64_t>(wx.start[i]) * 3;
-      double acc[kRows][3] = {};
-      for (int32_t k = 0; k < wx.count[i]; k++, p += 3) {
-        const double wk = w[k];
-        for (int64_t q = 0; q < kRows; q++) {
-          for (int64_t ch = 0; ch < 3; ch++) acc[q][ch] += wk * p[q * stride + ch];
-        }
-      }
-      for (int64_t q = 0; q < kRows; q++) {
-        for (int64_t ch = 0; ch < 3; ch++) t[q * row_len + i * 3 + ch] = ClampByte(acc[q][ch]);
-      }
+  const int64_t rows = std::max<int64_t>(0, row_hi - row_lo);
+  std::vector<uint8_t> tmp(rows * row_len);
+  // Horizontal pass, kLanes source rows at once: the source columns it reads go to a column-major copy
+  // (col[(x * 3 + channel) * padded_rows + row] as double), so each tap is one multiply and one add over
+  // kLanes rows, in the same order per row as the scalar loop.
+  int64_t x_lo = width, x_hi = 0;
+  for (int64_t i = 0; i < out_w; i++) {
+    if (wx.count[i] <= 0) continue;
+    x_lo = std::min<int64_t>(x_lo, wx.start[i]);
+    x_hi = std::max<int64_t>(x_hi, wx.start[i] + wx.count[i]);
+  }
+  const int64_t padded_rows = (rows + kLanes - 1) / kLanes * kLanes;
+  std::vector<double> col(std::max<int64_t>(0, x_hi - x_lo) * 3 * padded_rows);
+  const int64_t span = (x_hi - x_lo) * 3;
+  const std::vector<uint8_t> zeros(std::max<int64_t>(0, span), 0);
+  for (int64_t y0 = 0; y0 < rows; y0 += kLanes) {
+    // kLanes rows read in step, one whole vector written per element (row by row, the writes thrashed).
+    const uint8_t* src[kLanes];
+    for (int64_t q = 0; q < kLanes; q++) {
+      src[q] = y0 + q < rows ? image + ((row_lo + y0 + q) * width + x_lo) * 3 : zeros.data();
+    }
+    for (int64_t e = 0; e < span; e++) {
+      V8 v;
+      for (int64_t q = 0; q < kLanes; q++) v[q] = src[q][e];
+      std::memcpy(col.data() + e * padded_rows + y0, &v, sizeof v);
     }
   }
-  for (; y < row_hi; y++) {
-    const uint8_t* src = image + y * stride;
-    uint8_t* t = tmp.data() + (y - row_lo) * row_len;
-    for (int64_t i = 0; i < out_w; i++) {
-      const float* w = wx.w.data() + i * wx.max_taps;
-      const uint8_t* p = src + static_cast<int64_t>(wx.start[i]) * 3;
-      double acc[3] = {};
-      for (int32_t k = 0; k < wx.count[i]; k++, p += 3) {
-        const double wk = w[k];
-        for (int64_t ch = 0; ch < 3; ch++) acc[ch] += wk * p[ch];
+  for (int64_t i = 0; i < out_w; i++) {
+    const float* w = wx.w.data() + i * wx.max_taps;
+    for (int64_t ch = 0; ch < 3; ch++) {
+      const double* c0 = col.data() + ((wx.start[i] - x_lo) * 3 + ch) * padded_rows;
+      for (int64_t y0 = 0; y0 < rows; y0 += kLanes) {
+        V8 acc = {};
+        for (int32_t k = 0; k < wx.count[i]; k++) acc = acc + static_cast<double>(w[k]) * LoadV8(c0 + k * 3 * padded_rows + y0);
+        for (int64_t q = 0; q < kLanes && y0 + q < rows; q++) tmp[(y0 + q) * row_len + i * 3 + ch] = ClampByte(acc[q]);
       }
-      for (int64_t ch = 0; ch < 3; ch++) t[i * 3 + ch] = ClampByte(acc[ch]);
     }
   }
   // Vertical pass row by row over whole source rows, so memory is read sequentially.
