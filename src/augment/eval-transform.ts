@@ -3,7 +3,7 @@
  *   center: resize the shorter side to floor(size / cropPct) (bicubic), centre crop size x size
  *   squash: resize both sides to floor(size / cropPct) (bicubic), centre crop (the official 384 eval, cropPct 1)
  * then x / 255, minus mean, over std. Resampling follows PIL (resample.ts), so pixels match torchvision's
- * PIL pipeline to rounding; an image already at the target size passes through untouched.
+ * PIL pipeline byte for byte; an image already at the target size passes through untouched.
  */
 import { tf } from '../backend';
 import { RgbImage, decodeImageFile } from '../data/decode';

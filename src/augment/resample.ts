@@ -2,8 +2,8 @@
  * Separable resampling of Uint8 HWC RGB images, following PIL's `Image.resize` (which torchvision's
  * Resize / RandomResizedCrop call on PIL images): each output pixel is a weighted sum of source pixels
  * under a filter kernel centred on it, with the kernel widened by the scale factor when shrinking
- * (antialiasing). Weights are computed once per output row / column, so the inner loops are plain
- * multiply-adds over typed arrays.
+ * (antialiasing). As PIL does for 8-bit images, the weights are rounded to 22-bit fixed point and the sums
+ * are integers, horizontal pass first into an 8-bit intermediate, so the bytes are PIL's.
  */
 import type { RgbImage } from '../data/decode';
 import { nativeImageOps } from '../native/image';
@@ -44,41 +44,56 @@ interface Weights {
   start: Int32Array;
   /** number of taps for each output index */
   count: Int32Array;
-  /** taps, `maxTaps` per output index */
-  w: Float32Array;
+  /** taps in fixed point (PIL's PRECISION_BITS), `maxTaps` per output index */
+  w: Int32Array;
   maxTaps: number;
 }
 
-/** Filter taps mapping source span [lo, lo + span) of an axis of length `size` onto `out` samples. */
+/** PIL's fixed-point precision for 8-bit resampling: 32 - 8 - 2 bits, so sums fit an int32. */
+const PRECISION_BITS = 22;
+const ONE = 1 << PRECISION_BITS;
+
+/**
+ * Filter taps mapping source span [lo, lo + span) of an axis of length `size` onto `out` samples, as PIL's
+ * precompute_coeffs + normalize_coeffs_8bpc. Positions are relative to the box and taps stay inside it, so
+ * a box behaves exactly like cropping first (torchvision's resized_crop).
+ */
 function axisWeights(size: number, lo: number, span: number, out: number, interp: Interpolation): Weights {
   const { support, kernel } = FILTERS[interp];
   const scale = span / out;
   const filterScale = Math.max(scale, 1);
   const radius = support * filterScale;
+  const inv = 1 / filterScale;
   const maxTaps = Math.ceil(radius) * 2 + 1;
+  const base = Math.floor(lo);
+  const offset = lo - base;
+  const limit = Math.min(size, Math.ceil(lo + span)) - base;
   const start = new Int32Array(out);
   const count = new Int32Array(out);
-  const w = new Float32Array(out * maxTaps);
+  const w = new Int32Array(out * maxTaps);
+  const k = new Float64Array(maxTaps);
   for (let i = 0; i < out; i++) {
-    const centre = lo + (i + 0.5) * scale;
-    // Taps stay inside the box, so a box behaves exactly like cropping first (torchvision's resized_crop).
-    const x0 = Math.max(Math.max(0, Math.floor(lo)), Math.floor(centre - radius + 0.5));
-    const x1 = Math.min(Math.min(size, Math.ceil(lo + span)), Math.floor(centre + radius + 0.5));
+    const centre = offset + (i + 0.5) * scale;
+    const x0 = Math.max(0, Math.floor(centre - radius + 0.5));
+    const x1 = Math.min(limit, Math.floor(centre + radius + 0.5));
     let total = 0;
     for (let x = x0; x < x1; x++) {
-      const k = kernel((x - centre + 0.5) / filterScale);
-      w[i * maxTaps + (x - x0)] = k;
-      total += k;
+      k[x - x0] = kernel((x - centre + 0.5) * inv);
+      total += k[x - x0];
     }
-    if (total !== 0) for (let x = 0; x < x1 - x0; x++) w[i * maxTaps + x] /= total;
-    start[i] = x0;
-    count[i] = x1 - x0;
+    for (let x = 0; x < x1 - x0; x++) {
+      const v = total !== 0 ? k[x] / total : k[x];
+      w[i * maxTaps + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+    }
+    start[i] = base + x0;
+    count[i] = Math.max(0, x1 - x0);
   }
   return { start, count, w, maxTaps };
 }
 
-function clampByte(v: number): number {
-  return v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+/** PIL's clip8: a fixed-point sum (with its rounding half already added) to a byte. */
+function clip8(v: number): number {
+  return v >= ONE * 256 ? 255 : v <= 0 ? 0 : v >> PRECISION_BITS;
 }
 
 /**
@@ -127,8 +142,8 @@ export function resizeBoxJs(
   // Only the source rows some output row reads need the horizontal pass.
   const rowLo = wy.start[0];
   const rowHi = wy.start[outHeight - 1] + wy.count[outHeight - 1];
-  // PIL keeps the intermediate image in 8 bits; clipping there matters for bicubic overshoot.
-  const tmp = new Uint8Array((rowHi - rowLo) * outWidth * 3);
+  const half = ONE / 2;
+  const tmp = new Uint8Array(Math.max(0, rowHi - rowLo) * outWidth * 3);
   for (let y = rowLo; y < rowHi; y++) {
     const srcRow = y * W * 3;
     const tmpRow = (y - rowLo) * outWidth * 3;
@@ -136,9 +151,9 @@ export function resizeBoxJs(
       const s = wx.start[i];
       const n = wx.count[i];
       const wOff = i * wx.maxTaps;
-      let r = 0;
-      let g = 0;
-      let b = 0;
+      let r = half;
+      let g = half;
+      let b = half;
       for (let k = 0; k < n; k++) {
         const wk = wx.w[wOff + k];
         const p = srcRow + (s + k) * 3;
@@ -146,27 +161,27 @@ export function resizeBoxJs(
         g += wk * image[p + 1];
         b += wk * image[p + 2];
       }
-      tmp[tmpRow + i * 3] = clampByte(r);
-      tmp[tmpRow + i * 3 + 1] = clampByte(g);
-      tmp[tmpRow + i * 3 + 2] = clampByte(b);
+      tmp[tmpRow + i * 3] = clip8(r);
+      tmp[tmpRow + i * 3 + 1] = clip8(g);
+      tmp[tmpRow + i * 3 + 2] = clip8(b);
     }
   }
   const out = new Uint8Array(outHeight * outWidth * 3);
   const rowLen = outWidth * 3;
   // Vertical pass row by row: accumulate whole source rows, so memory is read sequentially.
-  const acc = new Float32Array(rowLen);
+  const acc = new Int32Array(rowLen);
   for (let j = 0; j < outHeight; j++) {
     const s = wy.start[j] - rowLo;
     const n = wy.count[j];
     const wOff = j * wy.maxTaps;
-    acc.fill(0);
+    acc.fill(half);
     for (let k = 0; k < n; k++) {
       const wk = wy.w[wOff + k];
       const r = (s + k) * rowLen;
       for (let c = 0; c < rowLen; c++) acc[c] += wk * tmp[r + c];
     }
     const o = j * rowLen;
-    for (let c = 0; c < rowLen; c++) out[o + c] = clampByte(acc[c]);
+    for (let c = 0; c < rowLen; c++) out[o + c] = clip8(acc[c]);
   }
   return { image: out, height: outHeight, width: outWidth, channels: 3 };
 }

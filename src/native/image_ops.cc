@@ -2,9 +2,9 @@
 // threads can load it too. Why: at 64 px, RandomResizedCrop's bicubic resample in JavaScript took ~0.8 ms of
 // the ~1.5 ms per training image, and on 2 cores that work competes with the training step itself.
 //
-// resizeBox is src/augment/resample.ts's resizeBox operation for operation (the same float32 weights, double
-// sums, float32 vertical accumulator and rounding), so both give the same bytes; fp-contract is off so that
-// no multiply-add is fused into a differently rounded FMA.
+// resizeBox is src/augment/resample.ts's resizeBox: PIL's algorithm for 8-bit images (double-precision
+// filter weights rounded to 22-bit fixed point, integer sums, horizontal pass first into 8 bits). Integer
+// sums do not depend on their order, so the loops are free to run over many rows at once.
 #include <node_api.h>
 
 #include <algorithm>
@@ -13,21 +13,15 @@
 #include <cstring>
 #include <vector>
 
-#pragma GCC optimize("fp-contract=off")
-
 namespace {
 
-constexpr int64_t kLanes = 8;
-typedef double V8 __attribute__((vector_size(kLanes * sizeof(double))));
-inline V8 LoadV8(const double* p) {
-  V8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
+constexpr int kPrecisionBits = 22;  // PIL's PRECISION_BITS: 32 - 8 - 2, so sums fit an int32
+constexpr int32_t kOne = 1 << kPrecisionBits;
+constexpr int64_t kLanes = 16;
+typedef int32_t V16 __attribute__((vector_size(kLanes * sizeof(int32_t))));
 
 struct Weights {
-  std::vector<int32_t> start, count;
-  std::vector<float> w;
+  std::vector<int32_t> start, count, w;
   int64_t max_taps;
 };
 
@@ -40,104 +34,97 @@ double Kernel(bool bicubic, double x) {
   return 0;
 }
 
-// Filter taps mapping source span [lo, lo + span) of an axis of length `size` onto `out` samples.
+// resample.ts's axisWeights: PIL's precompute_coeffs + normalize_coeffs_8bpc, relative to the box.
 Weights AxisWeights(int64_t size, double lo, double span, int64_t out, bool bicubic) {
-  const double support = bicubic ? 2 : 1;
   const double scale = span / static_cast<double>(out);
   const double filter_scale = std::max(scale, 1.0);
-  const double radius = support * filter_scale;
+  const double radius = (bicubic ? 2 : 1) * filter_scale;
+  const double inv = 1 / filter_scale;
+  const double base = std::floor(lo);
+  const double offset = lo - base;
+  const double limit = std::min(static_cast<double>(size), std::ceil(lo + span)) - base;
   Weights r;
   r.max_taps = static_cast<int64_t>(std::ceil(radius)) * 2 + 1;
   r.start.resize(out);
   r.count.resize(out);
-  r.w.assign(out * r.max_taps, 0.f);
+  r.w.assign(out * r.max_taps, 0);
+  std::vector<double> k(r.max_taps);
   for (int64_t i = 0; i < out; i++) {
-    const double centre = lo + (static_cast<double>(i) + 0.5) * scale;
-    const int64_t x0 = static_cast<int64_t>(std::max(std::max(0.0, std::floor(lo)), std::floor(centre - radius + 0.5)));
-    const int64_t x1 = static_cast<int64_t>(
-        std::min(std::min(static_cast<double>(size), std::ceil(lo + span)), std::floor(centre + radius + 0.5)));
-    float* w = r.w.data() + i * r.max_taps;
+    const double centre = offset + (static_cast<double>(i) + 0.5) * scale;
+    const int64_t x0 = static_cast<int64_t>(std::max(0.0, std::floor(centre - radius + 0.5)));
+    const int64_t x1 = static_cast<int64_t>(std::min(limit, std::floor(centre + radius + 0.5)));
     double total = 0;
     for (int64_t x = x0; x < x1; x++) {
-      const double k = Kernel(bicubic, (static_cast<double>(x) - centre + 0.5) / filter_scale);
-      w[x - x0] = static_cast<float>(k);
-      total += k;
+      k[x - x0] = Kernel(bicubic, (static_cast<double>(x) - centre + 0.5) * inv);
+      total += k[x - x0];
     }
-    if (total != 0) {
-      for (int64_t x = 0; x < x1 - x0; x++) w[x] = static_cast<float>(static_cast<double>(w[x]) / total);
+    for (int64_t x = 0; x < x1 - x0; x++) {
+      const double v = total != 0 ? k[x] / total : k[x];
+      r.w[i * r.max_taps + x] = static_cast<int32_t>(v < 0 ? -0.5 + v * kOne : 0.5 + v * kOne);
     }
-    r.start[i] = static_cast<int32_t>(x0);
-    r.count[i] = static_cast<int32_t>(x1 - x0);
+    r.start[i] = static_cast<int32_t>(base) + static_cast<int32_t>(x0);
+    r.count[i] = static_cast<int32_t>(std::max<int64_t>(0, x1 - x0));
   }
   return r;
 }
 
-// JavaScript's Math.round (ties up) after clamping to [0, 255]; branch-free, so loops over it vectorise.
-inline uint8_t ClampByte(double v) {
-  const double c = std::min(std::max(v, 0.0), 255.0);
-  const double f = std::floor(c);
-  return static_cast<uint8_t>(static_cast<int32_t>(f + (c - f >= 0.5 ? 1.0 : 0.0)));
-}
+// PIL's clip8 of a fixed-point sum that already holds its rounding half.
+inline uint8_t Clip8(int32_t v) { return static_cast<uint8_t>(std::min(std::max(v >> kPrecisionBits, 0), 255)); }
 
 void ResizeBox(const uint8_t* image, int64_t width, int64_t height, int64_t out_h, int64_t out_w, bool bicubic,
                double top, double left, double box_h, double box_w, uint8_t* out) {
   const Weights wx = AxisWeights(width, left, box_w, out_w, bicubic);
   const Weights wy = AxisWeights(height, top, box_h, out_h, bicubic);
   const int64_t row_lo = wy.start[0];
-  const int64_t row_hi = wy.start[out_h - 1] + wy.count[out_h - 1];
+  const int64_t rows = std::max<int64_t>(0, wy.start[out_h - 1] + wy.count[out_h - 1] - row_lo);
   const int64_t row_len = out_w * 3;
-  // PIL keeps the intermediate image in 8 bits; clipping there matters for bicubic overshoot.
-  const int64_t rows = std::max<int64_t>(0, row_hi - row_lo);
-  std::vector<uint8_t> tmp(rows * row_len);
-  // Horizontal pass, kLanes source rows at once: the source columns it reads go to a column-major copy
-  // (col[(x * 3 + channel) * padded_rows + row] as double), so each tap is one multiply and one add over
-  // kLanes rows, in the same order per row as the scalar loop.
+  // Horizontal pass into 8 bits, kLanes source rows at once: the source columns it reads are copied
+  // column-major (col[(x * 3 + channel) * padded_rows + row]), so each tap is one vector multiply-add.
   int64_t x_lo = width, x_hi = 0;
   for (int64_t i = 0; i < out_w; i++) {
-    if (wx.count[i] <= 0) continue;
+    if (wx.count[i] == 0) continue;
     x_lo = std::min<int64_t>(x_lo, wx.start[i]);
     x_hi = std::max<int64_t>(x_hi, wx.start[i] + wx.count[i]);
   }
+  const int64_t span = std::max<int64_t>(0, x_hi - x_lo) * 3;
   const int64_t padded_rows = (rows + kLanes - 1) / kLanes * kLanes;
-  std::vector<double> col(std::max<int64_t>(0, x_hi - x_lo) * 3 * padded_rows);
-  const int64_t span = (x_hi - x_lo) * 3;
-  const std::vector<uint8_t> zeros(std::max<int64_t>(0, span), 0);
-  for (int64_t y0 = 0; y0 < rows; y0 += kLanes) {
-    // kLanes rows read in step, one whole vector written per element (row by row, the writes thrashed).
-    const uint8_t* src[kLanes];
-    for (int64_t q = 0; q < kLanes; q++) {
-      src[q] = y0 + q < rows ? image + ((row_lo + y0 + q) * width + x_lo) * 3 : zeros.data();
-    }
+  std::vector<int32_t> col(span * padded_rows, 0);
+  for (int64_t y = 0; y < rows; y += kLanes) {
+    // A block of rows read in step, one whole vector written per element (row by row, the writes thrashed).
+    const int64_t n = std::min(kLanes, rows - y);
     for (int64_t e = 0; e < span; e++) {
-      V8 v;
-      for (int64_t q = 0; q < kLanes; q++) v[q] = src[q][e];
-      std::memcpy(col.data() + e * padded_rows + y0, &v, sizeof v);
+      int32_t* dst = col.data() + e * padded_rows + y;
+      for (int64_t q = 0; q < n; q++) dst[q] = image[((row_lo + y + q) * width + x_lo) * 3 + e];
     }
   }
+  std::vector<uint8_t> tmp(rows * row_len);
   for (int64_t i = 0; i < out_w; i++) {
-    const float* w = wx.w.data() + i * wx.max_taps;
+    const int32_t* w = wx.w.data() + i * wx.max_taps;
     for (int64_t ch = 0; ch < 3; ch++) {
-      const double* c0 = col.data() + ((wx.start[i] - x_lo) * 3 + ch) * padded_rows;
-      for (int64_t y0 = 0; y0 < rows; y0 += kLanes) {
-        V8 acc = {};
-        for (int32_t k = 0; k < wx.count[i]; k++) acc = acc + static_cast<double>(w[k]) * LoadV8(c0 + k * 3 * padded_rows + y0);
-        for (int64_t q = 0; q < kLanes && y0 + q < rows; q++) tmp[(y0 + q) * row_len + i * 3 + ch] = ClampByte(acc[q]);
+      const int32_t* c0 = col.data() + ((wx.start[i] - x_lo) * 3 + ch) * padded_rows;
+      for (int64_t y = 0; y < rows; y += kLanes) {
+        V16 acc = V16{} + kOne / 2;
+        for (int32_t k = 0; k < wx.count[i]; k++) {
+          V16 v;
+          std::memcpy(&v, c0 + k * 3 * padded_rows + y, sizeof v);
+          acc += w[k] * v;
+        }
+        for (int64_t q = 0; q < std::min(kLanes, rows - y); q++) tmp[(y + q) * row_len + i * 3 + ch] = Clip8(acc[q]);
       }
     }
   }
-  // Vertical pass row by row over whole source rows, so memory is read sequentially.
-  std::vector<float> acc(row_len);
+  // Vertical pass row by row over whole intermediate rows, so memory is read sequentially.
+  std::vector<int32_t> acc(row_len);
   for (int64_t j = 0; j < out_h; j++) {
     const uint8_t* s = tmp.data() + (wy.start[j] - row_lo) * row_len;
-    const float* w = wy.w.data() + j * wy.max_taps;
-    std::fill(acc.begin(), acc.end(), 0.f);
+    const int32_t* w = wy.w.data() + j * wy.max_taps;
+    std::fill(acc.begin(), acc.end(), kOne / 2);
     for (int32_t k = 0; k < wy.count[j]; k++) {
-      const double wk = w[k];
       const uint8_t* r = s + k * row_len;
-      for (int64_t c = 0; c < row_len; c++) acc[c] = static_cast<float>(static_cast<double>(acc[c]) + wk * r[c]);
+      for (int64_t c = 0; c < row_len; c++) acc[c] += w[k] * r[c];
     }
     uint8_t* o = out + j * row_len;
-    for (int64_t c = 0; c < row_len; c++) o[c] = ClampByte(acc[c]);
+    for (int64_t c = 0; c < row_len; c++) o[c] = Clip8(acc[c]);
   }
 }
 
