@@ -236,11 +236,13 @@ describe('augment: the native resample (src/native/image_ops.cc) gives resizeBox
     assert.equal(cases, 240);
   });
 
-  it('reads an image that is a view into a larger buffer, and rejects one too short for its size', () => {
+  it('reads an image that is a view into a larger buffer; rejects one too short for its size, and boxes outside it', () => {
     const big = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
     const view: RgbImage = { image: big.subarray(100, 100 + 6 * 7 * 3), height: 6, width: 7, channels: 3 };
     const copy: RgbImage = { ...view, image: view.image.slice() };
     assert.deepEqual(A.resizeBox(view, 4, 5, 'bicubic').image, A.resizeBoxJs(copy, 4, 5, 'bicubic').image);
     assert.throws(() => A.resizeBox({ ...view, height: 7 }, 4, 5, 'bicubic'), /126 bytes for a 7x7 RGB image/);
+    assert.throws(() => A.resizeBox(view, 4, 5, 'bicubic', { top: -1, left: 0, height: 3, width: 3 }), /not inside the 6x7 image/);
+    assert.throws(() => A.resizeBoxJs(view, 4, 5, 'bicubic', { top: 4, left: 5, height: 2.5, width: 2 }), /not inside/);
   });
 });

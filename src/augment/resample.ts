@@ -122,6 +122,9 @@ function checkResize(src: RgbImage, outHeight: number, outWidth: number, box: Bo
     throw new Error(`resize: output size must be positive integers, got ${outHeight}x${outWidth}`);
   }
   if (box.height <= 0 || box.width <= 0) throw new Error(`resize: empty source box ${JSON.stringify(box)}`);
+  if (box.top < 0 || box.left < 0 || box.top + box.height > src.height || box.left + box.width > src.width) {
+    throw new Error(`resize: box ${JSON.stringify(box)} is not inside the ${src.height}x${src.width} image`);
+  }
   if (src.image.length < src.height * src.width * 3) {
     throw new Error(`resize: ${src.image.length} bytes for a ${src.height}x${src.width} RGB image`);
   }
