@@ -15,6 +15,7 @@ One invocation measures one case and prints one JSON line on stdout, e.g.
   python3 bench/torch_reference.py --linears 196x384x1536,49x3072x768   # F.linear alone, [M, K] x [K, N]
 """
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -135,8 +136,8 @@ def time_linears(shapes, rounds=40):
             x, b = torch.randn(m, k), torch.randn(n)
             ws = [torch.randn(n, k) for _ in range(-(-(64 << 20) // (4 * n * k)))]
             hot = sorted(timed(lambda: F.linear(x, ws[0], b), 5, rounds, rounds, 0.0))
-            cycle = iter(range(1 << 30))
-            cold = sorted(timed(lambda: F.linear(x, ws[next(cycle) % len(ws)], b), 0, rounds, rounds, 0.0))
+            calls = itertools.count()
+            cold = sorted(timed(lambda: F.linear(x, ws[next(calls) % len(ws)], b), 0, rounds, rounds, 0.0))
             out.append({"m": m, "k": k, "n": n, "hot_ms": hot[len(hot) // 2], "cold_ms": cold[len(cold) // 2]})
     return out
 

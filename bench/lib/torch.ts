@@ -73,13 +73,13 @@ export function runTorchCase(torch: TorchInfo, c: TorchCase, t: TimingOptions): 
   };
 }
 
-/** Matmul GFLOP/s of an n x n product through PyTorch (best of several). */
 /** Median ms of PyTorch's F.linear alone for each [M, K] x [K, N] shape `MxKxN`, with its weight in cache or not. */
 export function torchLinears(torch: TorchInfo, threads: number, shapes: string[]): { hotMs: number; coldMs: number }[] {
   const j = run(torch, ['--linears', shapes.join(','), '--threads', String(threads)]);
   return (j.linears as { hot_ms: number; cold_ms: number }[]).map((l) => ({ hotMs: l.hot_ms, coldMs: l.cold_ms }));
 }
 
+/** Matmul GFLOP/s of an n x n product through PyTorch (best of several). */
 export function torchPeak(torch: TorchInfo, threads: number, n: number): number {
   return run(torch, ['--peak', '--peak-n', String(n), '--threads', String(threads)]).peak_gflops as number;
 }

@@ -110,7 +110,7 @@ export function resizeBox(
 ): RgbImage {
   checkResize(src, outHeight, outWidth, box);
   const native = nativeImageOps();
-  if (!native) return resizeBoxJs(src, outHeight, outWidth, interp, box);
+  if (!native) return resample(src, outHeight, outWidth, interp, box);
   const out = new Uint8Array(outHeight * outWidth * 3);
   native.resizeBox(src.image, src.height, src.width, outHeight, outWidth, interp === 'bicubic', box.top, box.left,
     box.height, box.width, out);
@@ -139,6 +139,11 @@ export function resizeBoxJs(
   box: Box = { top: 0, left: 0, height: src.height, width: src.width },
 ): RgbImage {
   checkResize(src, outHeight, outWidth, box);
+  return resample(src, outHeight, outWidth, interp, box);
+}
+
+/** The JavaScript resample of an already checked box. */
+function resample(src: RgbImage, outHeight: number, outWidth: number, interp: Interpolation, box: Box): RgbImage {
   const { height: H, width: W, image } = src;
   const wx = axisWeights(W, box.left, box.width, outWidth, interp);
   const wy = axisWeights(H, box.top, box.height, outHeight, interp);

@@ -10,7 +10,6 @@
  * `.cache/native/`, keyed by the source, compiler flags, Node version and CPU.
  */
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { backendInfo, tf } from '../backend';
 import { buildAddon } from './build';
