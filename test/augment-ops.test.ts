@@ -68,14 +68,24 @@ describe('augment: pixel ops match PIL / timm exactly', () => {
     ['brightness0.4', () => A.brightness(img, 0.4)],
     ['sharpness1.9', () => A.sharpness(img, 1.9)],
     ['sharpness0.1', () => A.sharpness(img, 0.1)],
-    ['rotate23', () => A.warpAffine(img, A.rotationMatrix(23, H, W), fx.fill)],
-    ['rotate-90', () => A.warpAffine(img, A.rotationMatrix(-90, H, W), fx.fill)],
-    ['shearX0.25', () => A.warpAffine(img, [1, 0.25, 0, 0, 1, 0], fx.fill)],
-    ['shearY-0.2', () => A.warpAffine(img, [1, 0, 0, -0.2, 1, 0], fx.fill)],
-    ['translateXRel0.3', () => A.warpAffine(img, [1, 0, 0.3 * W, 0, 1, 0], fx.fill)],
-    ['translateYRel-0.25', () => A.warpAffine(img, [1, 0, 0, 0, 1, -0.25 * H], fx.fill)],
   ];
   for (const [name, f] of exact) it(name, () => compare(name, f()));
+
+  // warpAffine (native where it builds) and warpAffineJs both.
+  const warps: [string, A.AffineMatrix][] = [
+    ['rotate23', A.rotationMatrix(23, H, W)],
+    ['rotate-90', A.rotationMatrix(-90, H, W)],
+    ['shearX0.25', [1, 0.25, 0, 0, 1, 0]],
+    ['shearY-0.2', [1, 0, 0, -0.2, 1, 0]],
+    ['translateXRel0.3', [1, 0, 0.3 * W, 0, 1, 0]],
+    ['translateYRel-0.25', [1, 0, 0, 0, 1, -0.25 * H]],
+  ];
+  for (const [name, m] of warps) {
+    it(name, () => {
+      compare(name, A.warpAffine(img, m, fx.fill));
+      compare(name, A.warpAffineJs(img, m, fx.fill));
+    });
+  }
 
   // PIL's fixed-point resample, so exact too; resizeBox (native where it builds) and resizeBoxJs both.
   const resizes: [string, number, number, A.Interpolation, A.Box?][] = [
@@ -207,7 +217,7 @@ describe('augment: geometry on hand-made arrays', () => {
   });
 });
 
-describe('augment: the native resample (src/native/image_ops.cc) gives resizeBoxJs\'s bytes', function () {
+describe('augment: the native image kernels (src/native/image_ops.cc) give the JavaScript versions\' bytes', function () {
   before(function () {
     if (!nativeImageOps()) {
       console.log('      native image kernels unavailable here (no C++ compiler, or CONVNEXT_NATIVE=0)');
@@ -244,5 +254,44 @@ describe('augment: the native resample (src/native/image_ops.cc) gives resizeBox
     assert.throws(() => A.resizeBox({ ...view, height: 7 }, 4, 5, 'bicubic'), /126 bytes for a 7x7 RGB image/);
     assert.throws(() => A.resizeBox(view, 4, 5, 'bicubic', { top: -1, left: 0, height: 3, width: 3 }), /not inside the 6x7 image/);
     assert.throws(() => A.resizeBoxJs(view, 4, 5, 'bicubic', { top: 4, left: 5, height: 2.5, width: 2 }), /not inside/);
+  });
+
+  it('warpAffine on random images: rotations, shears, translations, zooms and arbitrary matrices, both filters', () => {
+    const rng = new A_Rng(9);
+    let cases = 0;
+    for (const [h, w] of [[64, 64], [37, 90], [3, 5]]) {
+      const img: RgbImage = { image: Uint8Array.from({ length: h * w * 3 }, () => Math.floor(rng.random() * 256)), height: h, width: w, channels: 3 };
+      const fill = [rng.int(0, 256), rng.int(0, 256), rng.int(0, 256)] as const;
+      const signed = (scale: number) => (rng.random() * 2 - 1) * scale;
+      for (let i = 0; i < 20; i++) {
+        const matrices: A.AffineMatrix[] = [
+          A.rotationMatrix(signed(180), h, w),
+          [1, signed(0.3), 0, 0, 1, 0],
+          [1, 0, signed(0.45 * w), 0, 1, signed(0.45 * h)],
+          A.similarityMatrix(signed(30), 0.5 + rng.random(), signed(4), signed(4), h, w),
+          [signed(2), signed(2), signed(2 * w), signed(2), signed(2), signed(2 * h)],
+        ];
+        for (const m of matrices) {
+          for (const interp of ['bilinear', 'nearest'] as const) {
+            const ours = A.warpAffine(img, m, fill, interp);
+            const js = A.warpAffineJs(img, m, fill, interp);
+            assert.ok(Buffer.from(ours.image).equals(Buffer.from(js.image)), `${h}x${w} ${interp} [${m}]`);
+            cases++;
+          }
+        }
+      }
+    }
+    assert.equal(cases, 600);
+  });
+
+  it('warpAffine reads a view into a larger buffer; rejects a short buffer, a bad matrix and a bad fill', () => {
+    const big = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
+    const view: RgbImage = { image: big.subarray(100, 100 + 6 * 7 * 3), height: 6, width: 7, channels: 3 };
+    const copy: RgbImage = { ...view, image: view.image.slice() };
+    const m = A.rotationMatrix(17, 6, 7);
+    assert.deepEqual(A.warpAffine(view, m, [1, 2, 3]).image, A.warpAffineJs(copy, m, [1, 2, 3]).image);
+    assert.throws(() => A.warpAffine({ ...view, height: 7 }, m), /126 bytes for a 7x7 RGB image/);
+    assert.throws(() => A.warpAffine(view, [1, 0, NaN, 0, 1, 0]), /6 finite numbers/);
+    assert.throws(() => A.warpAffineJs(view, m, [0, 256, 0]), /3 integers in 0..255/);
   });
 });

@@ -36,23 +36,27 @@ function noiseDataset(n: number, classes: string[], labels?: number[]): InMemory
 }
 
 /**
- * Counts live worker threads by wrapping worker_threads.Worker (the pool looks it up when it starts a
- * worker), while `fn` runs. OS thread counts are no good here: threads of earlier tests come and go.
+ * Counts worker threads started and alive by wrapping worker_threads.Worker (the pool looks it up when it
+ * starts a worker), while `fn` runs. OS thread counts are no good here: threads of earlier tests come and go.
  */
-async function countingWorkers<T>(fn: (alive: () => number, allExited: () => Promise<void>) => Promise<T>): Promise<T> {
+async function countingWorkers<T>(
+  fn: (alive: () => number, started: () => number, allExited: () => Promise<void>) => Promise<T>,
+): Promise<T> {
   const wt = require('worker_threads') as typeof import('worker_threads');
   const Original = wt.Worker;
   let alive = 0;
+  let started = 0;
   let exits: Promise<void>[] = [];
   wt.Worker = class extends Original {
     constructor(...args: ConstructorParameters<typeof Original>) {
       super(...args);
       alive++;
+      started++;
       exits.push(new Promise((resolve) => this.once('exit', () => { alive--; resolve(); })));
     }
   };
   try {
-    return await fn(() => alive, async () => {
+    return await fn(() => alive, () => started, async () => {
       await Promise.all(exits);
       exits = [];
     });
@@ -98,6 +102,7 @@ describe('data: DataLoader worker threads', () => {
     assert.equal(new DataLoader({ dataset: ds, batchSize: 4, transform: custom }).workers, 0);
     assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, transform: custom, workers: 1 }), /cannot be sent to a thread/);
     assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, workers: -1 }), /workers must be/);
+    assert.throws(() => new DataLoader({ dataset: ds, batchSize: 4, workerIdleMs: -5 }), /workerIdleMs must be/);
   });
 
   it('the training paths (fit, runFromConfig, pad-and-crop too) get workers', () => {
@@ -129,13 +134,17 @@ describe('data: DataLoader worker threads', () => {
     }
   });
 
-  it('ends its threads and leaks no tensors when an epoch finishes or is cut short', async () => {
-    const loader = new DataLoader({ dataset: ds, batchSize: 2, transform: buildTrainTransform(cfg), workers: 2 });
+  it('keeps its threads from one epoch to the next, ends them when idle, cut short or closed, and leaks no tensors', async () => {
+    const loader = new DataLoader({ dataset: ds, batchSize: 2, transform: buildTrainTransform(cfg), workers: 2, workerIdleMs: 300 });
     const tensors = tf.memory().numTensors;
-    await countingWorkers(async (alive, allExited) => {
+    await countingWorkers(async (alive, started, allExited) => {
       await bytes(loader);
+      loader.setEpoch(1);
+      await bytes(loader);
+      assert.equal(started(), 2, 'the second epoch reuses the first epoch\'s two workers');
+      assert.equal(alive(), 2, 'workers wait for the next epoch');
       await allExited();
-      assert.equal(alive(), 0, 'no worker left after a whole epoch');
+      assert.equal(alive(), 0, 'no worker left once idle for workerIdleMs');
       for await (const b of loader) {
         assert.equal(alive(), 2, 'two worker threads while iterating');
         tf.dispose([b.x, b.y]);
@@ -143,6 +152,16 @@ describe('data: DataLoader worker threads', () => {
       }
       await allExited();
       assert.equal(alive(), 0, 'no worker left after breaking out of an epoch');
+      // The trainer breaks out after an epoch's last batch: nothing is in flight, so the workers stay.
+      let seen = 0;
+      for await (const b of loader) {
+        tf.dispose([b.x, b.y]);
+        if (++seen === loader.numBatches) break;
+      }
+      assert.equal(alive(), 2, 'workers kept after breaking at the last batch');
+      await loader.close();
+      assert.equal(alive(), 0, 'no worker left after close()');
+      assert.equal(started(), 6);
     });
     assert.equal(tf.memory().numTensors, tensors);
   });

@@ -274,6 +274,7 @@ export async function realVsSynthetic(
     };
   } finally {
     await it.return?.();
+    await loader.close();
     synthTrain.dispose();
     realTrain.dispose();
     tf.dispose([synthetic.x, synthetic.y]);

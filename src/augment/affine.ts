@@ -5,18 +5,54 @@
  * all built on `warpAffine`.
  */
 import type { RgbImage } from '../data/decode';
+import { nativeImageOps } from '../native/image';
 
 /** Row-major [a, b, c, d, e, f]: x_in = a x + b y + c, y_in = d x + e y + f. */
 export type AffineMatrix = [number, number, number, number, number, number];
 
 export type Fill = readonly [number, number, number];
 
+/**
+ * Warps `src` by `m` (same-size output). Runs the native copy (src/native/image_ops.cc) where it builds,
+ * else `warpAffineJs`; both give the same bytes.
+ */
 export function warpAffine(
   src: RgbImage,
   m: AffineMatrix,
   fill: Fill = [0, 0, 0],
   interp: 'nearest' | 'bilinear' = 'bilinear',
 ): RgbImage {
+  checkWarp(src, m, fill);
+  const native = nativeImageOps();
+  if (!native) return warp(src, m, fill, interp);
+  const out = new Uint8Array(src.height * src.width * 3);
+  native.warpAffine(src.image, src.height, src.width, Float64Array.of(...m, ...fill), interp === 'bilinear', out);
+  return { image: out, height: src.height, width: src.width, channels: 3 };
+}
+
+/** warpAffine in JavaScript: the reference the native kernel follows, and the fallback without one. */
+export function warpAffineJs(
+  src: RgbImage,
+  m: AffineMatrix,
+  fill: Fill = [0, 0, 0],
+  interp: 'nearest' | 'bilinear' = 'bilinear',
+): RgbImage {
+  checkWarp(src, m, fill);
+  return warp(src, m, fill, interp);
+}
+
+function checkWarp(src: RgbImage, m: AffineMatrix, fill: Fill): void {
+  if (m.length !== 6 || !m.every(Number.isFinite)) throw new Error(`warpAffine: matrix must be 6 finite numbers, got [${m}]`);
+  if (fill.length !== 3 || !fill.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
+    throw new Error(`warpAffine: fill must be 3 integers in 0..255, got [${fill}]`);
+  }
+  if (src.height < 1 || src.width < 1 || src.image.length < src.height * src.width * 3) {
+    throw new Error(`warpAffine: ${src.image.length} bytes for a ${src.height}x${src.width} RGB image`);
+  }
+}
+
+/** The JavaScript warp of checked arguments. */
+function warp(src: RgbImage, m: AffineMatrix, fill: Fill, interp: 'nearest' | 'bilinear'): RgbImage {
   const { height: H, width: W, image } = src;
   const out = new Uint8Array(H * W * 3);
   const [a, b, c, d, e, f] = m;

@@ -64,17 +64,20 @@ export function collate(samples: Sample[], indices: Int32Array, numClasses: numb
       );
     }
   }
-  // x = (u8 / 255 - mean) / std as one multiply-add per value.
-  const [s0, s1, s2] = norm.std.map((s) => 1 / (255 * s));
-  const [b0, b1, b2] = norm.mean.map((m, c) => -m / norm.std[c]);
+  // x = (u8 / 255 - mean) / std as a 256-entry table per channel: the same float32s, without the arithmetic.
+  const [l0, l1, l2] = norm.mean.map((m, c) => {
+    const scale = 1 / (255 * norm.std[c]);
+    const shift = -m / norm.std[c];
+    return Float32Array.from({ length: 256 }, (_, v) => v * scale + shift);
+  });
   const x = new Float32Array(B * hw * 3);
   for (let b = 0; b < B; b++) {
     const img = samples[b].image;
     const off = b * hw * 3;
     for (let p = 0; p < hw * 3; p += 3) {
-      x[off + p] = img[p] * s0 + b0;
-      x[off + p + 1] = img[p + 1] * s1 + b1;
-      x[off + p + 2] = img[p + 2] * s2 + b2;
+      x[off + p] = l0[img[p]];
+      x[off + p + 1] = l1[img[p + 1]];
+      x[off + p + 2] = l2[img[p + 2]];
     }
   }
   if (numClasses > 0) {

@@ -50,6 +50,7 @@ export class TransformPool {
   private readonly busy = new Map<Worker, number>();
   private nextId = 0;
   private closed = false;
+  private failed = false;
 
   constructor(size: number, setup: WorkerSetup) {
     this.workers = Array.from({ length: size }, () => {
@@ -99,7 +100,13 @@ export class TransformPool {
     }
   }
 
+  /** False once closed or once a worker has died: the loader then starts a new pool. */
+  get usable(): boolean {
+    return !this.closed && !this.failed;
+  }
+
   private failAll(worker: Worker, err: Error): void {
+    this.failed = true;
     for (const [id, p] of this.pending) {
       if (p.worker !== worker) continue;
       this.pending.delete(id);

@@ -16,6 +16,8 @@ export interface AddonSource {
   /** File name prefix of the cached builds; older builds under it are removed. */
   name: string;
   source: string;
+  /** Compiler flags beyond the common ones. */
+  flags?: string[];
   /** Linker arguments; `keyFiles` are files whose identity (path and size) the build depends on. */
   link?: string[];
   keyFiles?: string[];
@@ -33,11 +35,12 @@ function nodeIncludeDir(): string {
 }
 
 /** Compiles the addon unless a build for this source, toolchain and machine is cached; returns its path. */
-export function buildAddon({ name, source, link = [], keyFiles = [] }: AddonSource): string {
+export function buildAddon({ name, source, flags = [], link = [], keyFiles = [] }: AddonSource): string {
   const cxx = process.env.CXX ?? 'g++';
+  const all = [...FLAGS, ...flags];
   const include = nodeIncludeDir();
   const hash = crypto.createHash('sha256')
-    .update(fs.readFileSync(source)).update(FLAGS.join(' ')).update(link.join(' ')).update(cxx).update(process.version)
+    .update(fs.readFileSync(source)).update(all.join(' ')).update(link.join(' ')).update(cxx).update(process.version)
     .update(os.cpus()[0]?.model ?? '');
   for (const f of keyFiles) hash.update(f).update(String(fs.statSync(f).size));
   const out = path.join(CACHE_DIR, `${name}-${hash.digest('hex').slice(0, 16)}.node`);
@@ -45,7 +48,7 @@ export function buildAddon({ name, source, link = [], keyFiles = [] }: AddonSour
   fs.mkdirSync(CACHE_DIR, { recursive: true });
   // Loader worker threads share the pid and may build at once.
   const tmp = `${out}.${process.pid}-${threadId}.tmp`;
-  const r = cp.spawnSync(cxx, [...FLAGS, `-I${include}`, source, ...link, '-o', tmp], { encoding: 'utf8' });
+  const r = cp.spawnSync(cxx, [...all, `-I${include}`, source, ...link, '-o', tmp], { encoding: 'utf8' });
   if (r.error) throw new Error(`${cxx} could not run: ${r.error.message}`);
   if (r.status !== 0) {
     fs.rmSync(tmp, { force: true });

@@ -11,6 +11,9 @@ export interface NativeImageOps {
   /** resample.ts's resizeBox into `out` (outHeight x outWidth x 3); arguments as there, checked by the caller. */
   resizeBox(src: Uint8Array, height: number, width: number, outHeight: number, outWidth: number, bicubic: boolean,
     top: number, left: number, boxHeight: number, boxWidth: number, out: Uint8Array): void;
+  /** affine.ts's warpAffine into `out`; params are the matrix then the fill, checked by the caller. */
+  warpAffine(src: Uint8Array, height: number, width: number, params: Float64Array, bilinear: boolean,
+    out: Uint8Array): void;
 }
 
 let loaded: NativeImageOps | null | undefined;
@@ -23,7 +26,9 @@ export function nativeImageOps(): NativeImageOps | undefined {
 function load(): NativeImageOps | null {
   if (process.env.CONVNEXT_NATIVE === '0') return null;
   try {
-    return require(buildAddon({ name: 'image_ops', source: path.join(__dirname, 'image_ops.cc') })) as NativeImageOps;
+    // No fused multiply-adds: the double arithmetic must round as JavaScript's does.
+    const source = path.join(__dirname, 'image_ops.cc');
+    return require(buildAddon({ name: 'image_ops', source, flags: ['-ffp-contract=off'] })) as NativeImageOps;
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];
     if (process.env.CONVNEXT_NATIVE === '1') throw new Error(`CONVNEXT_NATIVE=1 but the image kernels failed: ${msg}`);

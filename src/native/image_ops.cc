@@ -5,6 +5,10 @@
 // resizeBox is src/augment/resample.ts's resizeBox: PIL's algorithm for 8-bit images (double-precision
 // filter weights rounded to 22-bit fixed point, integer sums, horizontal pass first into 8 bits). Integer
 // sums do not depend on their order, so the loops are free to run over many rows at once.
+//
+// warpAffine is src/augment/affine.ts's warpAffine (PIL's Image.transform(AFFINE)) in the same double
+// arithmetic, step for step. Both kernels' double arithmetic is built with -ffp-contract=off (no fused
+// multiply-adds, which round differently), so the bytes match the JavaScript versions'.
 #include <node_api.h>
 
 #include <algorithm>
@@ -128,6 +132,47 @@ void ResizeBox(const uint8_t* image, int64_t width, int64_t height, int64_t out_
   }
 }
 
+void WarpAffine(const uint8_t* image, int64_t height, int64_t width, const double* m, const uint8_t* fill,
+                bool bilinear, uint8_t* out) {
+  const double a = m[0], b = m[1], c = m[2], d = m[3], e = m[4], f = m[5];
+  const double H = static_cast<double>(height), W = static_cast<double>(width);
+  for (int64_t y = 0; y < height; y++) {
+    const double yc = static_cast<double>(y) + 0.5;
+    const double x_row = b * yc + c;
+    const double y_row = e * yc + f;
+    uint8_t* o = out + y * width * 3;
+    for (int64_t x = 0; x < width; x++, o += 3) {
+      const double xs = a * (static_cast<double>(x) + 0.5) + x_row;
+      const double ys = d * (static_cast<double>(x) + 0.5) + y_row;
+      if (xs < 0 || ys < 0 || xs >= W || ys >= H) {
+        o[0] = fill[0], o[1] = fill[1], o[2] = fill[2];
+        continue;
+      }
+      if (!bilinear) {
+        const uint8_t* p = image + (static_cast<int64_t>(ys) * width + static_cast<int64_t>(xs)) * 3;
+        o[0] = p[0], o[1] = p[1], o[2] = p[2];
+        continue;
+      }
+      const double fx = xs - 0.5, fy = ys - 0.5;
+      const double x0 = std::floor(fx), y0 = std::floor(fy);
+      const double tx = fx - x0, ty = fy - y0;
+      const int64_t xa = x0 < 0 ? 0 : static_cast<int64_t>(x0);
+      const int64_t xb = x0 + 1 >= W ? width - 1 : static_cast<int64_t>(x0) + 1;
+      const int64_t ya = y0 < 0 ? 0 : static_cast<int64_t>(y0);
+      const int64_t yb = y0 + 1 >= H ? height - 1 : static_cast<int64_t>(y0) + 1;
+      const uint8_t* p00 = image + (ya * width + xa) * 3;
+      const uint8_t* p01 = image + (ya * width + xb) * 3;
+      const uint8_t* p10 = image + (yb * width + xa) * 3;
+      const uint8_t* p11 = image + (yb * width + xb) * 3;
+      for (int ch = 0; ch < 3; ch++) {
+        const double top = p00[ch] + (p01[ch] - p00[ch]) * tx;
+        const double bot = p10[ch] + (p11[ch] - p10[ch]) * tx;
+        o[ch] = static_cast<uint8_t>(top + (bot - top) * ty);
+      }
+    }
+  }
+}
+
 napi_value Throw(napi_env env, const char* message) {
   napi_throw_error(env, nullptr, message);
   return nullptr;
@@ -169,6 +214,40 @@ napi_value ResizeBoxJs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// warpAffine(src: Uint8Array, height, width, params: Float64Array [a..f, fill r, g, b], bilinear,
+// out: Uint8Array): fills out (height x width x 3). Arguments are checked by the TypeScript caller.
+napi_value WarpAffineJs(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) return Throw(env, "warpAffine: expected 6 arguments");
+  void *src, *params, *dst;
+  size_t src_len, params_len, dst_len;
+  napi_typedarray_type t0, t1, t2;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, argv[0], &t0, &src_len, &src, &buffer, &offset) != napi_ok ||
+      napi_get_typedarray_info(env, argv[3], &t1, &params_len, &params, &buffer, &offset) != napi_ok ||
+      napi_get_typedarray_info(env, argv[5], &t2, &dst_len, &dst, &buffer, &offset) != napi_ok ||
+      t0 != napi_uint8_array || t1 != napi_float64_array || t2 != napi_uint8_array || params_len != 9) {
+    return Throw(env, "warpAffine: src and out must be Uint8Arrays, params a Float64Array of 9");
+  }
+  double height, width;
+  bool bilinear = false;
+  if (napi_get_value_double(env, argv[1], &height) != napi_ok || napi_get_value_double(env, argv[2], &width) != napi_ok ||
+      napi_get_value_bool(env, argv[4], &bilinear) != napi_ok) {
+    return Throw(env, "warpAffine: expected numbers and a boolean");
+  }
+  const int64_t h = static_cast<int64_t>(height), w = static_cast<int64_t>(width);
+  if (h < 1 || w < 1 || static_cast<double>(src_len) < height * width * 3 || static_cast<double>(dst_len) < height * width * 3) {
+    return Throw(env, "warpAffine: buffer sizes do not match the image size");
+  }
+  const double* p = static_cast<const double*>(params);
+  const uint8_t fill[3] = {static_cast<uint8_t>(p[6]), static_cast<uint8_t>(p[7]), static_cast<uint8_t>(p[8])};
+  WarpAffine(static_cast<const uint8_t*>(src), h, w, p, fill, bilinear, static_cast<uint8_t*>(dst));
+  return nullptr;
+}
+
 }  // namespace
 
 NAPI_MODULE_INIT() {
@@ -176,5 +255,7 @@ NAPI_MODULE_INIT() {
   napi_create_object(env, &result);
   napi_create_function(env, "resizeBox", NAPI_AUTO_LENGTH, ResizeBoxJs, nullptr, &fn);
   napi_set_named_property(env, result, "resizeBox", fn);
+  napi_create_function(env, "warpAffine", NAPI_AUTO_LENGTH, WarpAffineJs, nullptr, &fn);
+  napi_set_named_property(env, result, "warpAffine", fn);
   return result;
 }

@@ -145,6 +145,7 @@ export async function runFromConfig(configOrFile: string | TrainConfig, o: RunOp
   }
   res.ema?.dispose();
   model.dispose();
+  await Promise.all([train.close(), val?.close()]);
   return { ...res, config, evaluation, emaEvaluation, classes: data.classes };
 }
 

@@ -232,6 +232,8 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   const micro = r.microBatch ?? r.batchSize;
   const train = isLoader(o.train) ? o.train : trainLoader(o.train, micro, r.seed);
   const val = o.val === undefined ? undefined : isLoader(o.val) ? o.val : evalLoader(o.val, micro);
+  // Loaders made here end their workers when fit returns; a caller's loaders keep theirs for its next use.
+  const own = [train, val].filter((l): l is DataLoader => l instanceof DataLoader && l !== o.train && l !== o.val);
   const updatesPerEpoch = Math.floor(train.numBatches / accum);
   if (updatesPerEpoch < 1) {
     throw new Error(`one update needs ${accum} batches of ${micro}; the training loader has only ${train.numBatches}`);
@@ -452,6 +454,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   } finally {
     accumGrad?.dispose();
     optimizer.dispose();
+    await Promise.all(own.map((l) => l.close()));
   }
   const final = history[history.length - 1];
   if (run && final) run.writeJson('summary.json', {
