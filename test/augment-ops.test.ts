@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import * as A from '../src/augment';
-import type { RgbImage } from '../src/data';
-import { nativeImageOps } from '../src/native/image';
+import { CIFAR10_NORM, collate, IMAGENET_NORM, type HostBatch, type RgbImage } from '../src/data';
+import { nativeImageOps, withJsImageOps as js } from '../src/native/image';
 
 interface Fixture {
   height: number;
@@ -71,7 +71,7 @@ describe('augment: pixel ops match PIL / timm exactly', () => {
   ];
   for (const [name, f] of exact) it(name, () => compare(name, f()));
 
-  // warpAffine (native where it builds) and warpAffineJs both.
+  // warpAffine native (where it builds) and in JavaScript.
   const warps: [string, A.AffineMatrix][] = [
     ['rotate23', A.rotationMatrix(23, H, W)],
     ['rotate-90', A.rotationMatrix(-90, H, W)],
@@ -83,11 +83,11 @@ describe('augment: pixel ops match PIL / timm exactly', () => {
   for (const [name, m] of warps) {
     it(name, () => {
       compare(name, A.warpAffine(img, m, fx.fill));
-      compare(name, A.warpAffineJs(img, m, fx.fill));
+      compare(name, js(() => A.warpAffine(img, m, fx.fill)));
     });
   }
 
-  // PIL's fixed-point resample, so exact too; resizeBox (native where it builds) and resizeBoxJs both.
+  // PIL's fixed-point resample, so exact too; native (where it builds) and in JavaScript.
   const resizes: [string, number, number, A.Interpolation, A.Box?][] = [
     ['resizeBilinear7x5', 7, 5, 'bilinear'],
     ['resizeBilinear20x17', 20, 17, 'bilinear'],
@@ -99,7 +99,7 @@ describe('augment: pixel ops match PIL / timm exactly', () => {
   for (const [name, h, w, interp, box] of resizes) {
     it(name, () => {
       compare(name, A.resizeBox(img, h, w, interp, box));
-      compare(name, A.resizeBoxJs(img, h, w, interp, box));
+      compare(name, js(() => A.resizeBox(img, h, w, interp, box)));
     });
   }
 
@@ -236,9 +236,9 @@ describe('augment: the native image kernels (src/native/image_ops.cc) give the J
         const [oh, ow] = [1 + Math.floor(rng.random() * 80), 1 + Math.floor(rng.random() * 80)];
         for (const interp of ['bilinear', 'bicubic'] as const) {
           const ours = A.resizeBox(img, oh, ow, interp, box);
-          const js = A.resizeBoxJs(img, oh, ow, interp, box);
+          const ref = js(() => A.resizeBox(img, oh, ow, interp, box));
           assert.deepEqual([ours.height, ours.width], [oh, ow]);
-          assert.ok(Buffer.from(ours.image).equals(Buffer.from(js.image)), `${h}x${w} ${interp} -> ${oh}x${ow} box ${JSON.stringify(box)}`);
+          assert.ok(Buffer.from(ours.image).equals(Buffer.from(ref.image)), `${h}x${w} ${interp} -> ${oh}x${ow} box ${JSON.stringify(box)}`);
           cases++;
         }
       }
@@ -250,10 +250,10 @@ describe('augment: the native image kernels (src/native/image_ops.cc) give the J
     const big = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
     const view: RgbImage = { image: big.subarray(100, 100 + 6 * 7 * 3), height: 6, width: 7, channels: 3 };
     const copy: RgbImage = { ...view, image: view.image.slice() };
-    assert.deepEqual(A.resizeBox(view, 4, 5, 'bicubic').image, A.resizeBoxJs(copy, 4, 5, 'bicubic').image);
+    assert.deepEqual(A.resizeBox(view, 4, 5, 'bicubic').image, js(() => A.resizeBox(copy, 4, 5, 'bicubic')).image);
     assert.throws(() => A.resizeBox({ ...view, height: 7 }, 4, 5, 'bicubic'), /126 bytes for a 7x7 RGB image/);
     assert.throws(() => A.resizeBox(view, 4, 5, 'bicubic', { top: -1, left: 0, height: 3, width: 3 }), /not inside the 6x7 image/);
-    assert.throws(() => A.resizeBoxJs(view, 4, 5, 'bicubic', { top: 4, left: 5, height: 2.5, width: 2 }), /not inside/);
+    assert.throws(() => js(() => A.resizeBox(view, 4, 5, 'bicubic', { top: 4, left: 5, height: 2.5, width: 2 })), /not inside/);
   });
 
   it('warpAffine on random images: rotations, shears, translations, zooms and arbitrary matrices, both filters', () => {
@@ -274,8 +274,8 @@ describe('augment: the native image kernels (src/native/image_ops.cc) give the J
         for (const m of matrices) {
           for (const interp of ['bilinear', 'nearest'] as const) {
             const ours = A.warpAffine(img, m, fill, interp);
-            const js = A.warpAffineJs(img, m, fill, interp);
-            assert.ok(Buffer.from(ours.image).equals(Buffer.from(js.image)), `${h}x${w} ${interp} [${m}]`);
+            const ref = js(() => A.warpAffine(img, m, fill, interp));
+            assert.ok(Buffer.from(ours.image).equals(Buffer.from(ref.image)), `${h}x${w} ${interp} [${m}]`);
             cases++;
           }
         }
@@ -284,14 +284,38 @@ describe('augment: the native image kernels (src/native/image_ops.cc) give the J
     assert.equal(cases, 600);
   });
 
+  it('hflip, collate\'s normalisation and mixup\'s blend, on random data', () => {
+    const rng = new A_Rng(4);
+    const bytes = (n: number) => Uint8Array.from({ length: n }, () => rng.int(0, 256));
+    for (const [h, w] of [[64, 64], [7, 3], [1, 1]]) {
+      const img: RgbImage = { image: bytes(h * w * 3), height: h, width: w, channels: 3 };
+      assert.deepEqual(A.hflip(img).image, js(() => A.hflip(img)).image, `hflip ${h}x${w}`);
+    }
+    for (const norm of [IMAGENET_NORM, CIFAR10_NORM]) {
+      const samples = Array.from({ length: 5 }, (_, i) => ({ image: bytes(6 * 4 * 3), height: 6, width: 4, channels: 3 as const, label: i % 3 }));
+      const want = js(() => collate(samples, Int32Array.of(0, 1, 2, 3, 4), 3, norm)).x;
+      assert.ok(Buffer.from(collate(samples, Int32Array.of(0, 1, 2, 3, 4), 3, norm).x.buffer).equals(Buffer.from(want.buffer)));
+    }
+    for (const B of [8, 5]) {
+      const x = Float32Array.from({ length: B * 4 * 3 * 3 }, () => rng.random() * 4 - 2);
+      const lam = rng.random();
+      const batch = (): HostBatch => ({ x: x.slice(), shape: [B, 4, 3, 3], y: new Float32Array(B), yWidth: 1, labels: new Int32Array(B), indices: new Int32Array(B) });
+      const [ours, ref] = [batch(), batch()];
+      A.applyMix(ours, { lam, cutmix: false });
+      js(() => A.applyMix(ref, { lam, cutmix: false }));
+      assert.ok(Buffer.from(ours.x.buffer).equals(Buffer.from(ref.x.buffer)), `mixup blend, batch ${B}, lam ${lam}`);
+      assert.ok(!Buffer.from(ours.x.buffer).equals(Buffer.from(x.buffer)));
+    }
+  });
+
   it('warpAffine reads a view into a larger buffer; rejects a short buffer, a bad matrix and a bad fill', () => {
     const big = Uint8Array.from({ length: 1000 }, (_, i) => (i * 37) % 256);
     const view: RgbImage = { image: big.subarray(100, 100 + 6 * 7 * 3), height: 6, width: 7, channels: 3 };
     const copy: RgbImage = { ...view, image: view.image.slice() };
     const m = A.rotationMatrix(17, 6, 7);
-    assert.deepEqual(A.warpAffine(view, m, [1, 2, 3]).image, A.warpAffineJs(copy, m, [1, 2, 3]).image);
+    assert.deepEqual(A.warpAffine(view, m, [1, 2, 3]).image, js(() => A.warpAffine(copy, m, [1, 2, 3])).image);
     assert.throws(() => A.warpAffine({ ...view, height: 7 }, m), /126 bytes for a 7x7 RGB image/);
     assert.throws(() => A.warpAffine(view, [1, 0, NaN, 0, 1, 0]), /6 finite numbers/);
-    assert.throws(() => A.warpAffineJs(view, m, [0, 256, 0]), /3 integers in 0..255/);
+    assert.throws(() => js(() => A.warpAffine(view, m, [0, 256, 0])), /3 integers in 0..255/);
   });
 });

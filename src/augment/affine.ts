@@ -14,7 +14,7 @@ export type Fill = readonly [number, number, number];
 
 /**
  * Warps `src` by `m` (same-size output). Runs the native copy (src/native/image_ops.cc) where it builds,
- * else `warpAffineJs`; both give the same bytes.
+ * else JavaScript; both give the same bytes.
  */
 export function warpAffine(
   src: RgbImage,
@@ -30,17 +30,6 @@ export function warpAffine(
   return { image: out, height: src.height, width: src.width, channels: 3 };
 }
 
-/** warpAffine in JavaScript: the reference the native kernel follows, and the fallback without one. */
-export function warpAffineJs(
-  src: RgbImage,
-  m: AffineMatrix,
-  fill: Fill = [0, 0, 0],
-  interp: 'nearest' | 'bilinear' = 'bilinear',
-): RgbImage {
-  checkWarp(src, m, fill);
-  return warp(src, m, fill, interp);
-}
-
 function checkWarp(src: RgbImage, m: AffineMatrix, fill: Fill): void {
   if (m.length !== 6 || !m.every(Number.isFinite)) throw new Error(`warpAffine: matrix must be 6 finite numbers, got [${m}]`);
   if (fill.length !== 3 || !fill.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)) {
@@ -51,7 +40,7 @@ function checkWarp(src: RgbImage, m: AffineMatrix, fill: Fill): void {
   }
 }
 
-/** The JavaScript warp of checked arguments. */
+/** warpAffine in JavaScript, the reference the native kernel follows, on checked arguments. */
 function warp(src: RgbImage, m: AffineMatrix, fill: Fill, interp: 'nearest' | 'bilinear'): RgbImage {
   const { height: H, width: W, image } = src;
   const out = new Uint8Array(H * W * 3);

@@ -4,6 +4,7 @@
  * augmentation pixel for pixel (checked against PIL in test/augment-ops.test.ts).
  */
 import type { RgbImage } from '../data/decode';
+import { nativeImageOps } from '../native/image';
 
 function withImage(src: RgbImage, image: Uint8Array): RgbImage {
   return { image, height: src.height, width: src.width, channels: 3 };
@@ -182,7 +183,13 @@ export function sharpness(src: RgbImage, factor: number): RgbImage {
 /** Horizontal flip. */
 export function hflip(src: RgbImage): RgbImage {
   const { image, height: H, width: W } = src;
-  const out = new Uint8Array(image.length);
+  if (image.length < H * W * 3) throw new Error(`hflip: ${image.length} bytes for a ${H}x${W} RGB image`);
+  const out = new Uint8Array(H * W * 3);
+  const native = nativeImageOps();
+  if (native) {
+    native.hflip(image, H, W, out);
+    return withImage(src, out);
+  }
   for (let y = 0; y < H; y++) {
     const r = y * W * 3;
     for (let x = 0; x < W; x++) {

@@ -8,6 +8,7 @@
  */
 import type { Rng } from '../data/rng';
 import type { HostBatch } from '../data/collate';
+import { nativeImageOps } from '../native/image';
 
 export interface MixupConfig {
   mixupAlpha: number;
@@ -101,6 +102,8 @@ export function applyMix(batch: HostBatch, draw: MixDraw): void {
   }
   const lam = draw.lam;
   // x = lam * x + (1 - lam) * flip(x): pair (b, B-1-b) is updated together so no copy is needed.
+  const native = nativeImageOps();
+  if (native) return native.mixPairs(x.subarray(0, B * img), B, lam);
   for (let b = 0; b < B >> 1; b++) {
     const o1 = b * img;
     const o2 = (B - 1 - b) * img;

@@ -99,7 +99,7 @@ function clip8(v: number): number {
 /**
  * Resamples `box` of `src` to outHeight x outWidth (the whole image by default). This is both Resize and
  * the crop-then-resize of RandomResizedCrop in one pass. Runs the native copy (src/native/image_ops.cc)
- * where it builds, else `resizeBoxJs`; both give the same bytes.
+ * where it builds, else JavaScript; both give the same bytes.
  */
 export function resizeBox(
   src: RgbImage,
@@ -130,19 +130,7 @@ function checkResize(src: RgbImage, outHeight: number, outWidth: number, box: Bo
   }
 }
 
-/** resizeBox in JavaScript: the reference the native kernel follows, and the fallback without one. */
-export function resizeBoxJs(
-  src: RgbImage,
-  outHeight: number,
-  outWidth: number,
-  interp: Interpolation = 'bilinear',
-  box: Box = { top: 0, left: 0, height: src.height, width: src.width },
-): RgbImage {
-  checkResize(src, outHeight, outWidth, box);
-  return resample(src, outHeight, outWidth, interp, box);
-}
-
-/** The JavaScript resample of an already checked box. */
+/** resizeBox in JavaScript, the reference the native kernel follows, on a checked box. */
 function resample(src: RgbImage, outHeight: number, outWidth: number, interp: Interpolation, box: Box): RgbImage {
   const { height: H, width: W, image } = src;
   const wx = axisWeights(W, box.left, box.width, outWidth, interp);

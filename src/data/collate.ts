@@ -5,6 +5,7 @@
  */
 import type { Sample } from './dataset';
 import type { Normalization } from './normalize';
+import { nativeImageOps } from '../native/image';
 import { deriveSeed, Rng, Stream } from './rng';
 
 /** A batch before it becomes tensors: what batch transforms edit in place. */
@@ -65,19 +66,25 @@ export function collate(samples: Sample[], indices: Int32Array, numClasses: numb
     }
   }
   // x = (u8 / 255 - mean) / std as a 256-entry table per channel: the same float32s, without the arithmetic.
-  const [l0, l1, l2] = norm.mean.map((m, c) => {
+  const lut = new Float32Array(768);
+  for (let c = 0; c < 3; c++) {
     const scale = 1 / (255 * norm.std[c]);
-    const shift = -m / norm.std[c];
-    return Float32Array.from({ length: 256 }, (_, v) => v * scale + shift);
-  });
+    const shift = -norm.mean[c] / norm.std[c];
+    for (let v = 0; v < 256; v++) lut[c * 256 + v] = v * scale + shift;
+  }
   const x = new Float32Array(B * hw * 3);
+  const native = nativeImageOps();
   for (let b = 0; b < B; b++) {
     const img = samples[b].image;
     const off = b * hw * 3;
+    if (native) {
+      native.normalize(img.subarray(0, hw * 3), lut, x, off);
+      continue;
+    }
     for (let p = 0; p < hw * 3; p += 3) {
-      x[off + p] = l0[img[p]];
-      x[off + p + 1] = l1[img[p + 1]];
-      x[off + p + 2] = l2[img[p + 2]];
+      x[off + p] = lut[img[p]];
+      x[off + p + 1] = lut[256 + img[p + 1]];
+      x[off + p + 2] = lut[512 + img[p + 2]];
     }
   }
   if (numClasses > 0) {

@@ -14,13 +14,31 @@ export interface NativeImageOps {
   /** affine.ts's warpAffine into `out`; params are the matrix then the fill, checked by the caller. */
   warpAffine(src: Uint8Array, height: number, width: number, params: Float64Array, bilinear: boolean,
     out: Uint8Array): void;
+  /** collate's normalisation of one image into out[offset ...]; lut is 3 x 256 float32s, per channel. */
+  normalize(src: Uint8Array, lut: Float32Array, out: Float32Array, offset: number): void;
+  /** color.ts's hflip into `out`. */
+  hflip(src: Uint8Array, height: number, width: number, out: Uint8Array): void;
+  /** mixup.ts's blend of images b and batch-1-b, in place. */
+  mixPairs(x: Float32Array, batch: number, lam: number): void;
 }
 
 let loaded: NativeImageOps | null | undefined;
+let forceJs = 0;
 
 export function nativeImageOps(): NativeImageOps | undefined {
+  if (forceJs > 0) return undefined;
   loaded ??= load();
   return loaded ?? undefined;
+}
+
+/** Runs `fn` (synchronous) on the JavaScript versions of the kernels, e.g. to compare the two. */
+export function withJsImageOps<T>(fn: () => T): T {
+  forceJs++;
+  try {
+    return fn();
+  } finally {
+    forceJs--;
+  }
 }
 
 function load(): NativeImageOps | null {

@@ -1,20 +1,23 @@
 // Image kernels for the input pipeline, as a plain Node-API addon (no TensorFlow), so DataLoader worker
-// threads can load it too. Why: at 64 px, RandomResizedCrop's bicubic resample in JavaScript took ~0.8 ms of
-// the ~1.5 ms per training image, and on 2 cores that work competes with the training step itself.
+// threads can load it too. Why: on 2 cores every millisecond the loader spends is taken from the training
+// step; at 64 px, RandomResizedCrop's bicubic resample in JavaScript alone took ~0.8 ms of the ~1.5 ms per
+// training image. Each kernel gives the bytes of its JavaScript version, which stays as the fallback.
 //
 // resizeBox is src/augment/resample.ts's resizeBox: PIL's algorithm for 8-bit images (double-precision
 // filter weights rounded to 22-bit fixed point, integer sums, horizontal pass first into 8 bits). Integer
 // sums do not depend on their order, so the loops are free to run over many rows at once.
 //
-// warpAffine is src/augment/affine.ts's warpAffine (PIL's Image.transform(AFFINE)) in the same double
-// arithmetic, step for step. Both kernels' double arithmetic is built with -ffp-contract=off (no fused
-// multiply-adds, which round differently), so the bytes match the JavaScript versions'.
+// warpAffine (affine.ts, PIL's Image.transform(AFFINE)) and mixPairs (mixup.ts) repeat the JavaScript
+// double arithmetic step for step; the addon is built with -ffp-contract=off, since fused multiply-adds
+// round differently. normalize (collate.ts) and hflip (color.ts) only move or look up values.
 #include <node_api.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -173,89 +176,186 @@ void WarpAffine(const uint8_t* image, int64_t height, int64_t width, const doubl
   }
 }
 
+// collate's normalisation of one HWC image: out[p] = lut[channel * 256 + src[p]], lut holding collate.ts's
+// float32s, so the values are the same by construction.
+void Normalize(const uint8_t* src, int64_t n, const float* lut, float* out) {
+  for (int64_t p = 0; p + 2 < n; p += 3) {
+    out[p] = lut[src[p]];
+    out[p + 1] = lut[256 + src[p + 1]];
+    out[p + 2] = lut[512 + src[p + 2]];
+  }
+}
+
+void Hflip(const uint8_t* src, int64_t height, int64_t width, uint8_t* out) {
+  for (int64_t y = 0; y < height; y++) {
+    const uint8_t* s = src + y * width * 3;
+    uint8_t* d = out + y * width * 3 + (width - 1) * 3;
+    for (int64_t x = 0; x < width; x++, s += 3, d -= 3) d[0] = s[0], d[1] = s[1], d[2] = s[2];
+  }
+}
+
+// mixup.ts's applyMix blend: images b and batch-1-b mixed with each other, in double as JavaScript does.
+void MixPairs(float* x, int64_t batch, int64_t image_size, double lam) {
+  for (int64_t b = 0; b < batch / 2; b++) {
+    float* p = x + b * image_size;
+    float* q = x + (batch - 1 - b) * image_size;
+    for (int64_t i = 0; i < image_size; i++) {
+      const double u = p[i], v = q[i];
+      p[i] = static_cast<float>(lam * u + (1 - lam) * v);
+      q[i] = static_cast<float>(lam * v + (1 - lam) * u);
+    }
+  }
+}
+
 napi_value Throw(napi_env env, const char* message) {
   napi_throw_error(env, nullptr, message);
   return nullptr;
 }
 
-// resizeBox(src: Uint8Array, height, width, outHeight, outWidth, bicubic, top, left, boxHeight, boxWidth,
-// out: Uint8Array): fills out (outHeight x outWidth x 3). Arguments are checked by the TypeScript caller.
-napi_value ResizeBoxJs(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value argv[11];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 11) return Throw(env, "resizeBox: expected 11 arguments");
-  void *src, *dst;
-  size_t src_len, dst_len;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, &src_len, &src, &buffer, &offset) != napi_ok ||
-      type != napi_uint8_array ||
-      napi_get_typedarray_info(env, argv[10], &type, &dst_len, &dst, &buffer, &offset) != napi_ok ||
-      type != napi_uint8_array) {
-    return Throw(env, "resizeBox: src and out must be Uint8Arrays");
+// The arguments of a call, the typed arrays among them read by Array and the numbers by Number; each
+// returns false (with an exception pending) on a wrong type. Sizes and values are checked in TypeScript.
+struct Args {
+  napi_env env;
+  const char* name;
+  napi_value argv[12];
+  size_t argc = 12;
+
+  Args(napi_env e, napi_callback_info info, const char* n) : env(e), name(n) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   }
+  bool Fail(const char* what) {
+    std::string m = std::string(name) + ": " + what;
+    napi_throw_type_error(env, nullptr, m.c_str());
+    return false;
+  }
+  bool Count(size_t n) { return argc == n || Fail("wrong number of arguments"); }
+  template <typename T>
+  bool Array(size_t i, napi_typedarray_type want, T** data, size_t* len) {
+    napi_typedarray_type type;
+    napi_value buffer;
+    size_t offset;
+    void* p;
+    if (napi_get_typedarray_info(env, argv[i], &type, len, &p, &buffer, &offset) != napi_ok || type != want) {
+      return Fail("expected a typed array of the documented type");
+    }
+    *data = static_cast<T*>(p);
+    return true;
+  }
+  bool Number(size_t i, double* v) { return napi_get_value_double(env, argv[i], v) == napi_ok || Fail("expected a number"); }
+  bool Bool(size_t i, bool* v) { return napi_get_value_bool(env, argv[i], v) == napi_ok || Fail("expected a boolean"); }
+};
+
+// Element counts are checked again here, where a mistake would read or write out of bounds.
+bool Fits(size_t len, double need) { return static_cast<double>(len) >= need; }
+
+// resizeBox(src: Uint8Array, height, width, outHeight, outWidth, bicubic, top, left, boxHeight, boxWidth,
+// out: Uint8Array): fills out (outHeight x outWidth x 3).
+napi_value ResizeBoxJs(napi_env env, napi_callback_info info) {
+  Args a(env, info, "resizeBox");
+  uint8_t *src, *dst;
+  size_t src_len, dst_len;
   double v[9];
   bool bicubic = false;
+  if (!a.Count(11) || !a.Array(0, napi_uint8_array, &src, &src_len) || !a.Array(10, napi_uint8_array, &dst, &dst_len)) {
+    return nullptr;
+  }
   for (int i = 0; i < 9; i++) {
-    const napi_status s = i == 4 ? napi_get_value_bool(env, argv[i + 1], &bicubic)
-                                 : napi_get_value_double(env, argv[i + 1], &v[i]);
-    if (s != napi_ok) return Throw(env, "resizeBox: expected numbers and a boolean");
+    if (!(i == 4 ? a.Bool(5, &bicubic) : a.Number(i + 1, &v[i]))) return nullptr;
   }
   const int64_t height = static_cast<int64_t>(v[0]), width = static_cast<int64_t>(v[1]);
   const int64_t out_h = static_cast<int64_t>(v[2]), out_w = static_cast<int64_t>(v[3]);
-  if (static_cast<double>(src_len) < static_cast<double>(height) * width * 3 ||
-      static_cast<double>(dst_len) < static_cast<double>(out_h) * out_w * 3 || out_h < 1 || out_w < 1) {
+  if (!Fits(src_len, v[0] * v[1] * 3) || !Fits(dst_len, v[2] * v[3] * 3) || out_h < 1 || out_w < 1) {
     return Throw(env, "resizeBox: buffer sizes do not match the image sizes");
   }
-  ResizeBox(static_cast<const uint8_t*>(src), width, height, out_h, out_w, bicubic, v[5], v[6], v[7], v[8],
-            static_cast<uint8_t*>(dst));
+  ResizeBox(src, width, height, out_h, out_w, bicubic, v[5], v[6], v[7], v[8], dst);
   return nullptr;
 }
 
 // warpAffine(src: Uint8Array, height, width, params: Float64Array [a..f, fill r, g, b], bilinear,
-// out: Uint8Array): fills out (height x width x 3). Arguments are checked by the TypeScript caller.
+// out: Uint8Array): fills out (height x width x 3).
 napi_value WarpAffineJs(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 6) return Throw(env, "warpAffine: expected 6 arguments");
-  void *src, *params, *dst;
+  Args a(env, info, "warpAffine");
+  uint8_t *src, *dst;
+  double* params;
   size_t src_len, params_len, dst_len;
-  napi_typedarray_type t0, t1, t2;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, argv[0], &t0, &src_len, &src, &buffer, &offset) != napi_ok ||
-      napi_get_typedarray_info(env, argv[3], &t1, &params_len, &params, &buffer, &offset) != napi_ok ||
-      napi_get_typedarray_info(env, argv[5], &t2, &dst_len, &dst, &buffer, &offset) != napi_ok ||
-      t0 != napi_uint8_array || t1 != napi_float64_array || t2 != napi_uint8_array || params_len != 9) {
-    return Throw(env, "warpAffine: src and out must be Uint8Arrays, params a Float64Array of 9");
-  }
   double height, width;
   bool bilinear = false;
-  if (napi_get_value_double(env, argv[1], &height) != napi_ok || napi_get_value_double(env, argv[2], &width) != napi_ok ||
-      napi_get_value_bool(env, argv[4], &bilinear) != napi_ok) {
-    return Throw(env, "warpAffine: expected numbers and a boolean");
+  if (!a.Count(6) || !a.Array(0, napi_uint8_array, &src, &src_len) || !a.Number(1, &height) || !a.Number(2, &width) ||
+      !a.Array(3, napi_float64_array, &params, &params_len) || !a.Bool(4, &bilinear) ||
+      !a.Array(5, napi_uint8_array, &dst, &dst_len)) {
+    return nullptr;
   }
-  const int64_t h = static_cast<int64_t>(height), w = static_cast<int64_t>(width);
-  if (h < 1 || w < 1 || static_cast<double>(src_len) < height * width * 3 || static_cast<double>(dst_len) < height * width * 3) {
+  if (height < 1 || width < 1 || params_len != 9 || !Fits(src_len, height * width * 3) || !Fits(dst_len, height * width * 3)) {
     return Throw(env, "warpAffine: buffer sizes do not match the image size");
   }
-  const double* p = static_cast<const double*>(params);
-  const uint8_t fill[3] = {static_cast<uint8_t>(p[6]), static_cast<uint8_t>(p[7]), static_cast<uint8_t>(p[8])};
-  WarpAffine(static_cast<const uint8_t*>(src), h, w, p, fill, bilinear, static_cast<uint8_t*>(dst));
+  const uint8_t fill[3] = {static_cast<uint8_t>(params[6]), static_cast<uint8_t>(params[7]), static_cast<uint8_t>(params[8])};
+  WarpAffine(src, static_cast<int64_t>(height), static_cast<int64_t>(width), params, fill, bilinear, dst);
+  return nullptr;
+}
+
+// normalize(src: Uint8Array, lut: Float32Array(768), out: Float32Array, offset): out[offset + p] from src[p].
+napi_value NormalizeJs(napi_env env, napi_callback_info info) {
+  Args a(env, info, "normalize");
+  uint8_t* src;
+  float *lut, *dst;
+  size_t src_len, lut_len, dst_len;
+  double offset;
+  if (!a.Count(4) || !a.Array(0, napi_uint8_array, &src, &src_len) || !a.Array(1, napi_float32_array, &lut, &lut_len) ||
+      !a.Array(2, napi_float32_array, &dst, &dst_len) || !a.Number(3, &offset)) {
+    return nullptr;
+  }
+  if (lut_len != 768 || offset < 0 || !Fits(dst_len, offset + static_cast<double>(src_len))) {
+    return Throw(env, "normalize: buffer sizes do not match");
+  }
+  Normalize(src, static_cast<int64_t>(src_len), lut, dst + static_cast<int64_t>(offset));
+  return nullptr;
+}
+
+// hflip(src: Uint8Array, height, width, out: Uint8Array).
+napi_value HflipJs(napi_env env, napi_callback_info info) {
+  Args a(env, info, "hflip");
+  uint8_t *src, *dst;
+  size_t src_len, dst_len;
+  double height, width;
+  if (!a.Count(4) || !a.Array(0, napi_uint8_array, &src, &src_len) || !a.Number(1, &height) || !a.Number(2, &width) ||
+      !a.Array(3, napi_uint8_array, &dst, &dst_len)) {
+    return nullptr;
+  }
+  if (height < 0 || width < 0 || !Fits(src_len, height * width * 3) || !Fits(dst_len, height * width * 3)) {
+    return Throw(env, "hflip: buffer sizes do not match the image size");
+  }
+  Hflip(src, static_cast<int64_t>(height), static_cast<int64_t>(width), dst);
+  return nullptr;
+}
+
+// mixPairs(x: Float32Array, batch, lam): x is batch images of x.length / batch values each.
+napi_value MixPairsJs(napi_env env, napi_callback_info info) {
+  Args a(env, info, "mixPairs");
+  float* x;
+  size_t len;
+  double batch, lam;
+  if (!a.Count(3) || !a.Array(0, napi_float32_array, &x, &len) || !a.Number(1, &batch) || !a.Number(2, &lam)) {
+    return nullptr;
+  }
+  if (batch < 1) return Throw(env, "mixPairs: batch must be positive");
+  const int64_t b = static_cast<int64_t>(batch);
+  MixPairs(x, b, static_cast<int64_t>(len) / b, lam);
   return nullptr;
 }
 
 }  // namespace
 
 NAPI_MODULE_INIT() {
-  napi_value result, fn;
+  napi_value result;
   napi_create_object(env, &result);
-  napi_create_function(env, "resizeBox", NAPI_AUTO_LENGTH, ResizeBoxJs, nullptr, &fn);
-  napi_set_named_property(env, result, "resizeBox", fn);
-  napi_create_function(env, "warpAffine", NAPI_AUTO_LENGTH, WarpAffineJs, nullptr, &fn);
-  napi_set_named_property(env, result, "warpAffine", fn);
+  const std::pair<const char*, napi_callback> fns[] = {
+      {"resizeBox", ResizeBoxJs}, {"warpAffine", WarpAffineJs}, {"normalize", NormalizeJs},
+      {"hflip", HflipJs},         {"mixPairs", MixPairsJs},
+  };
+  for (const auto& [name, cb] : fns) {
+    napi_value fn;
+    napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn);
+    napi_set_named_property(env, result, name, fn);
+  }
   return result;
 }
