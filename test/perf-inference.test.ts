@@ -8,6 +8,7 @@ import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
 import { ConvNeXt } from '../src/convnext/convnext';
+import { PackedWeight } from '../src/convnext/packed-weight';
 import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';
 import { nativeOpsOrSkip } from './fixtures/native';
@@ -33,6 +34,52 @@ describe('eval-mode fast path', function () {
         assert.ok(relErr(fused, plain) < 1e-5, `${shape} k=${k}: ${relErr(fused, plain)}`);
       });
     }
+  });
+
+  it('the packed-weight Linears match matmul + bias + GELU and + layer scale + residual (row and column tails)', () => {
+    // (M, K, N): one row; a 12-row tile plus one; several row blocks with a 6-column last panel.
+    for (const [m, k, n] of [[1, 5, 37], [13, 64, 32], [300, 512, 70]]) {
+      const w = tf.variable(det([k, n], 21, 0.1));
+      const packed = new PackedWeight(w);
+      tf.tidy(() => {
+        const x = det([m, k], 22, 1);
+        const [b, g] = [det([n], 23, 0.5), det([n], 24, 0.5, 1)];
+        const shortcut = det([m, n], 25, 1);
+        const o = tf.add(tf.matMul(x, w), b);
+        const wantGelu = tf.mul(tf.mul(o, 0.5), tf.add(1, tf.erf(tf.mul(o, Math.SQRT1_2))));
+        const gotGelu = ops.linearGelu(x, packed.get(), b);
+        assert.deepEqual(gotGelu.shape, [m, n]);
+        assert.ok(relErr(gotGelu, wantGelu) < 1e-5, `gelu ${m}x${k}x${n}: ${relErr(gotGelu, wantGelu)}`);
+        const wantRes = tf.add(shortcut, tf.mul(g, o));
+        const gotRes = ops.linearScaleResidual(x, packed.get(), b, g, shortcut);
+        assert.ok(relErr(gotRes, wantRes) < 1e-5, `residual ${m}x${k}x${n}: ${relErr(gotRes, wantRes)}`);
+        assert.throws(() => ops.linearGelu(x, packed.get(), det([n + 32], 26)), /wp must be \[ceil\(N \/ 32\), K, 32\]/);
+      });
+      packed.dispose();
+      w.dispose();
+    }
+  });
+
+  it('re-lays out a Linear weight after it is assigned (training, loading weights), and not before', () => {
+    const blk = new Block(32, { layerScaleInitValue: 0.5 }).eval();
+    setWeights(blk.namedParameters());
+    const x = det([1, 4, 4, 32], 27) as tf.Tensor4D;
+    blk.forward(x).dispose();
+    const tensors = tf.memory().numTensors;
+    blk.forward(x).dispose();
+    assert.equal(tf.memory().numTensors, tensors, 'the laid-out weights are reused');
+    const [w1, w2] = tf.tidy(() => [tf.mul(blk.pwconv1.weight, -2), tf.add(blk.pwconv2.weight, 0.1)]);
+    blk.pwconv1.weight.assign(w1);
+    blk.pwconv2.weight.assign(w2);
+    tf.dispose([w1, w2]);
+    tf.tidy(() => {
+      const inferred = blk.forward(x);
+      const plain = withoutNativeOps(() => blk.forward(x));
+      assert.ok(relErr(inferred, plain) < 1e-5, `after assign: ${relErr(inferred, plain)}`);
+    });
+    assert.equal(tf.memory().numTensors, tensors, 'the old layouts were freed');
+    blk.dispose();
+    x.dispose();
   });
 
   it('the inference block equals its training-mode forward (drop path 0) and the plain-op block', () => {

@@ -2,6 +2,7 @@ import { tf } from '../backend';
 import { NativeOps, nativeOps } from '../native';
 import { Conv2d, LayerNorm, Linear, dropPath, gelu } from './layers';
 import { FeatureShape, MacCounter, Module } from './module';
+import { PackedWeight } from './packed-weight';
 
 /** A layer mapping one NHWC feature map to another: what a block's hooks plug in. */
 export type FeatureLayer = Module & { forward(x: tf.Tensor4D): tf.Tensor4D };
@@ -36,6 +37,8 @@ export class Block extends Module {
   readonly attn?: FeatureLayer;
   readonly gamma?: tf.Variable;
   readonly dropPathRate: number;
+  private readonly packed1: PackedWeight;
+  private readonly packed2: PackedWeight;
 
   constructor(readonly dim: number, opts: BlockOptions = {}) {
     super();
@@ -47,6 +50,8 @@ export class Block extends Module {
     this.norm = this.registerModule('norm', new LayerNorm(dim));
     this.pwconv1 = this.registerModule('pwconv1', new Linear(dim, hidden));
     this.pwconv2 = this.registerModule('pwconv2', new Linear(hidden, dim));
+    this.packed1 = this.registerCache(new PackedWeight(this.pwconv1.weight));
+    this.packed2 = this.registerCache(new PackedWeight(this.pwconv2.weight));
     if (opts.attention) this.attn = this.registerModule('attn', opts.attention(dim));
     if (lsInit > 0) this.gamma = this.registerParameter('gamma', tf.fill([dim], lsInit));
     this.dropPathRate = opts.dropPath ?? 0;
@@ -122,15 +127,14 @@ export class Block extends Module {
   }
 
   /**
-   * The fused forward for inference: depthwise conv + LayerNorm in one kernel, matmul, bias + GELU,
-   * matmul, bias + layer scale + residual. Five ops and no saved tensors; drop path is off in eval.
+   * The fused forward for inference: depthwise conv + LayerNorm in one kernel, matmul + bias + GELU in
+   * one, matmul + bias + layer scale + residual in one. No saved tensors; drop path is off in eval.
    */
   private inferenceForward(ops: NativeOps, conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
-    const [n, , , c] = x.shape;
+    const c = x.shape[3];
     const normed = ops.depthwiseNorm(x, conv.weight, conv.bias ?? tf.zeros([c]), this.norm.weight, this.norm.bias, this.norm.eps);
-    const h = ops.biasGelu(ops.matMul(normed, this.pwconv1.weight, false, false), this.pwconv1.bias);
-    const o = ops.matMul(h, this.pwconv2.weight, false, false);
-    return ops.scaleResidual(x, o, this.pwconv2.bias, this.gamma ?? tf.ones([c]), tf.ones([n]) as tf.Tensor1D) as tf.Tensor4D;
+    const h = ops.linearGelu(normed, this.packed1.get(), this.pwconv1.bias);
+    return ops.linearScaleResidual(h, this.packed2.get(), this.pwconv2.bias, this.gamma ?? tf.ones([c]), x) as tf.Tensor4D;
   }
 
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {

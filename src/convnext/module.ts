@@ -36,6 +36,8 @@ export abstract class Module {
   /** Parameters registered non-trainable: buffers such as BatchNorm's running statistics. */
   private readonly buffers = new Set<tf.Variable>();
   private readonly children = new Map<string, Module>();
+  /** Derived tensors (e.g. re-laid-out weights) that live as long as the module. */
+  private readonly caches: Array<{ dispose(): void }> = [];
 
   protected registerParameter(name: string, value: tf.Tensor, trainable = true): tf.Variable {
     const v = tf.variable(value, trainable);
@@ -43,6 +45,11 @@ export abstract class Module {
     this.params.set(name, v);
     if (!trainable) this.buffers.add(v);
     return v;
+  }
+
+  protected registerCache<C extends { dispose(): void }>(cache: C): C {
+    this.caches.push(cache);
+    return cache;
   }
 
   protected registerModule<M extends Module>(name: string, module: M): M {
@@ -85,6 +92,7 @@ export abstract class Module {
   }
 
   dispose(): void {
+    for (const [, m] of this.namedModules()) for (const c of m.caches) c.dispose();
     for (const p of this.parameters()) p.dispose();
   }
 

@@ -2,7 +2,8 @@
  * Fused CPU kernels for ConvNeXt (convnext_ops.cc), compiled on first use and registered as TensorFlow
  * ops inside the libtensorflow that tfjs-node runs. They replace the many-op compositions of LayerNorm,
  * bias + exact GELU and bias + layer scale + drop path + residual (one memory pass each instead of 3-10,
- * forward and backward), and the depthwise conv's filter gradient — where the time went when profiling ConvNeXt against PyTorch (bench/).
+ * forward and backward), the depthwise conv's filter gradient, and at inference the block's two Linears
+ * with their epilogues — where the time went when profiling ConvNeXt against PyTorch (bench/).
  *
  * Available only on the tfjs-node CPU backend with a C++ compiler (g++, or $CXX) and Node's headers;
  * everywhere else `nativeOps()` is undefined and the layers use plain TensorFlow.js ops with the same
@@ -50,6 +51,13 @@ export interface NativeOps {
    * slower for ConvNeXt's [N*H*W, C] x [C, 4C] shapes. No gradient is recorded: for custom-gradient code.
    */
   matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor2D;
+  /**
+   * Inference: gelu(x w + b) as [rows, N], for x [.., K] and w [K, N] given as PackedWeight's panels
+   * wp [ceil(N / 32), K, 32]; matmul, bias and exact GELU in one kernel.
+   */
+  linearGelu(x: tf.Tensor, wp: tf.Tensor3D, b: tf.Tensor): tf.Tensor2D;
+  /** Inference: shortcut + gamma * (h w + b), shaped like shortcut, w as in linearGelu; one kernel. */
+  linearScaleResidual(h: tf.Tensor, wp: tf.Tensor3D, b: tf.Tensor, gamma: tf.Tensor, shortcut: tf.Tensor): tf.Tensor;
   /**
    * One torch.optim.AdamW step over all parameters in one memory pass: the new parameters and moments.
    * g, m and v are flat over `params` in order; coef [N, 2] holds each parameter's decay factor
@@ -174,6 +182,8 @@ function wrap(backend: TfjsNodeBackend): NativeOps {
         [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: n }]);
       return { params: out.slice(0, n), m: out[n] as tf.Tensor1D, v: out[n + 1] as tf.Tensor1D };
     },
+    linearGelu: (x, wp, b) => run('CnxLinearGelu', [x, wp, b], 1)[0] as tf.Tensor2D,
+    linearScaleResidual: (h, wp, b, gamma, shortcut) => run('CnxLinearScaleResidual', [h, wp, b, gamma, shortcut], 1)[0],
     depthwiseFilterGrad: (x, dy, k) =>
       run('CnxDepthwiseFilterGrad', [x, dy], 1, [{ name: 'k', type: backend.binding.TF_ATTR_INT, value: k }])[0] as tf.Tensor4D,
   };
