@@ -815,9 +815,12 @@ const std::array<MicroFn, kMr> kMicro = MicroKernels(std::make_integer_sequence<
 // x kPanel columns (row stride kPanel) at a time.
 template <typename Epilogue>
 void Linear(const float* x, const float* wp, int64_t m, int64_t k_len, int64_t n, const Epilogue& epilogue) {
-  // Tasks are (row block, panel), row-block-major: a thread's run of tasks shares a row block of x, sized
-  // (~256 KiB) to stay in L2 while the panels pass over it.
-  const int64_t block = std::max<int64_t>(16 * kMr, 65536 / k_len / kMr * kMr);
+  if (m == 0) return;
+  // Tasks are (row block, panel), row-block-major: a thread's run of tasks shares a row block of x, which
+  // stays in cache while the panels pass over it. Each block reads all of w again: an x of up to 2 MiB (batch
+  // 1) is one block, so w is read once; a larger x goes in blocks of ~256 KiB (L2) of at least 16 x kMr rows.
+  const int64_t block = m * k_len <= (1 << 19) ? (m + kMr - 1) / kMr * kMr
+                                               : std::max<int64_t>(16 * kMr, 65536 / k_len / kMr * kMr);
   const int64_t blocks = (m + block - 1) / block, panels = (n + kPanel - 1) / kPanel;
   GetPool().ParallelFor(blocks * panels, 1, [&](int64_t t0, int64_t t1, int) {
     alignas(64) float tile[kMr * kPanel];
