@@ -785,6 +785,9 @@ void MicroKernel(const float* __restrict x, int64_t k_len, const float* __restri
   V16f lo[R], hi[R];
   for (int i = 0; i < R; i++) lo[i] = hi[i] = V16f{};
   for (int64_t k = 0; k < k_len; k++) {
+    // Panels come from memory at batch 1 (each weight is used once per forward): ask for them early.
+    __builtin_prefetch(panel + (k + 16) * kPanel);
+    __builtin_prefetch(panel + (k + 16) * kPanel + 16);
     V16f b0, b1;
     std::memcpy(&b0, panel + k * kPanel, sizeof b0);
     std::memcpy(&b1, panel + k * kPanel + 16, sizeof b1);
