@@ -5,11 +5,12 @@
  *
  *   npx tsx bench/op-profile.ts                                  # ConvNeXt-T, 224, batch 1
  *   npx tsx bench/op-profile.ts --model convnext_atto --size 64 --batch 16 --top 10
- *   npx tsx bench/op-profile.ts --matmuls    # also each MatMul shape alone, beside PyTorch's F.linear
+ *   npx tsx bench/op-profile.ts --matmuls    # also each product alone, beside PyTorch's F.linear
  */
 import * as os from 'os';
 import { Command } from 'commander';
 import { tf } from '../src/backend';
+import { PackedWeight } from '../src/convnext/packed-weight';
 import { createModel } from '../src/convnext/registry';
 import { nativeOps, nativeStatus } from '../src/native';
 import { findTorch, torchLinears } from './lib/torch';
@@ -23,7 +24,8 @@ type Execute = (name: string, attrs: unknown, inputs: tf.Tensor[], ...rest: unkn
 
 /**
  * Wraps the backend's op entry points so each call adds its wall time under `op firstInputShape`; the
- * shapes of plain 2-D products go to `matmuls` as `MxKxN`.
+ * shapes of the products (2-D MatMuls, and the block Linears' CnxLinearGelu / CnxLinearScaleResidual) go to
+ * `matmuls` as `MxKxN`.
  */
 function instrument(totals: Map<string, OpTotal>, matmuls: Set<string>): void {
   const backend = tf.backend() as unknown as Record<string, Execute>;
@@ -37,6 +39,10 @@ function instrument(totals: Map<string, OpTotal>, matmuls: Set<string>): void {
         const key = `${name} ${inputs[0]?.shape.join('x') ?? ''}`;
         const [a, b] = inputs.map((t) => t.shape);
         if (name === 'MatMul' && a?.length === 2 && b?.length === 2 && a[1] === b[0]) matmuls.add(`${a[0]}x${a[1]}x${b[1]}`);
+        if (name.startsWith('CnxLinear')) {
+          const k = a[a.length - 1];
+          matmuls.add(`${inputs[0].size / k}x${k}x${inputs[2].size}`);
+        }
         const t = totals.get(key) ?? { ms: 0, calls: 0 };
         t.ms += performance.now() - start;
         t.calls++;
@@ -52,7 +58,7 @@ const opts = new Command('op-profile')
   .option('--batch <n>', 'batch size', '1')
   .option('--iters <n>', 'timed forward passes', '10')
   .option('--top <n>', 'rows of the per-shape table', '24')
-  .option('--matmuls', 'also time each MatMul shape alone, and PyTorch\'s F.linear on it when torch is found')
+  .option('--matmuls', 'also time each product alone, and PyTorch\'s F.linear on it when torch is found')
   .parse()
   .opts<{ model: string; size: string; batch: string; iters: string; top: string; matmuls?: boolean }>();
 
@@ -93,20 +99,28 @@ if (opts.matmuls) compareMatmuls([...matmuls]);
 /**
  * Median ms of each product alone, ours beside PyTorch's: hot (the same weight every call) and cold (cycling
  * through 64 MiB of weights, so each comes from memory, as in a forward pass: ConvNeXt-T's are 110 MB).
+ * Ours is the kernel the forward pass runs: with the native kernels, CnxLinearGelu on pre-packed weights
+ * (bias and GELU included); else tf.matMul. F.linear includes the bias.
  */
 function compareMatmuls(shapes: string[]): void {
   const ops = nativeOps();
   const threads = os.cpus().length;
   const torch = findTorch();
   const theirs = torch ? torchLinears(torch, threads, shapes) : undefined;
-  console.log(`\neach MatMul alone, median ms of 40, weight hot / cold; PyTorch ${torch ? `${torch.version} F.linear, ${threads} threads` : 'not found'}`);
+  console.log(`\neach product alone (ours: ${ops ? 'CnxLinearGelu' : 'tf.matMul'}), median ms of 40, weight hot / cold; ` +
+    `PyTorch ${torch ? `${torch.version} F.linear, ${threads} threads` : 'not found'}`);
   shapes.forEach((shape, i) => {
     const [m, k, n] = shape.split('x').map(Number);
     const a = tf.randomNormal([m, k]);
-    const weights = Array.from({ length: Math.ceil((64 << 20) / (4 * k * n)) }, () => tf.randomNormal([k, n]));
-    // Ours adds the bias in the next fused op; F.linear's includes it.
-    const product = (w: tf.Tensor) => (ops ? ops.matMul(a, w, false, false) : tf.matMul(a, w));
-    const median = (pick: (call: number) => tf.Tensor) => {
+    const bias = tf.randomNormal([n]);
+    const weights = Array.from({ length: Math.ceil((64 << 20) / (4 * k * n)) }, () => {
+      const w = tf.tidy(() => tf.variable(tf.randomNormal([k, n])));
+      const packed = new PackedWeight(w);
+      if (ops) packed.get(); // laid out before timing, as the model does once
+      return { w, packed };
+    });
+    const product = ({ w, packed }: (typeof weights)[number]) => (ops ? ops.linearGelu(a, packed.get(), bias) : tf.matMul(a, w));
+    const median = (pick: (call: number) => (typeof weights)[number]) => {
       const times = Array.from({ length: 40 }, (_, call) => {
         const start = performance.now();
         product(pick(call)).dispose();
@@ -122,6 +136,10 @@ function compareMatmuls(shapes: string[]): void {
       ? `   PyTorch ${ms(theirs[i].hotMs)} / ${ms(theirs[i].coldMs)}   ours/PyTorch ${(hot / theirs[i].hotMs).toFixed(2)} / ${(cold / theirs[i].coldMs).toFixed(2)}`
       : '';
     console.log(`  ${shape.padEnd(14)} ours ${ms(hot)} / ${ms(cold)}${vs}`);
-    tf.dispose([a, ...weights]);
+    for (const { w, packed } of weights) {
+      packed.dispose();
+      w.dispose();
+    }
+    tf.dispose([a, bias]);
   });
 }
