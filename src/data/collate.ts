@@ -3,9 +3,9 @@
  * TensorFlow, so the loader's transform workers run exactly this code, and a batch is the same bytes
  * whichever thread made it.
  */
+import { nativeImageOps } from '../native/image';
 import type { Sample } from './dataset';
 import type { Normalization } from './normalize';
-import { nativeImageOps } from '../native/image';
 import { deriveSeed, Rng, Stream } from './rng';
 
 /** A batch before it becomes tensors: what batch transforms edit in place. */
