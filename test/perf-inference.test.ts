@@ -83,18 +83,29 @@ describe('eval-mode fast path', function () {
   });
 
   it('the inference block equals its training-mode forward (drop path 0) and the plain-op block', () => {
-    for (const dim of [32, 40]) {
-      const blk = new Block(dim, { layerScaleInitValue: 0.5 });
-      setWeights(blk.namedParameters());
-      tf.tidy(() => {
-        const x = det([2, 6, 5, dim], 7) as tf.Tensor4D;
-        const trained = blk.train().forward(x);
-        const inferred = blk.eval().forward(x);
-        const plain = withoutNativeOps(() => blk.forward(x));
-        assert.ok(relErr(inferred, trained) < 1e-5, `dim ${dim} vs train mode: ${relErr(inferred, trained)}`);
-        assert.ok(relErr(inferred, plain) < 1e-5, `dim ${dim} vs plain ops: ${relErr(inferred, plain)}`);
-      });
-      blk.dispose();
+    // Both inference paths: the packed Linear kernels (AVX-512 builds) and TensorFlow's MatMul (others).
+    const built = ops.packedLinear;
+    const paths = ops as { packedLinear: boolean };
+    try {
+      for (const packed of [true, false]) {
+        paths.packedLinear = packed;
+        for (const dim of [32, 40]) {
+          const blk = new Block(dim, { layerScaleInitValue: 0.5 });
+          setWeights(blk.namedParameters());
+          tf.tidy(() => {
+            const x = det([2, 6, 5, dim], 7) as tf.Tensor4D;
+            const trained = blk.train().forward(x);
+            const inferred = blk.eval().forward(x);
+            const plain = withoutNativeOps(() => blk.forward(x));
+            const what = `dim ${dim}, packed Linears ${packed}`;
+            assert.ok(relErr(inferred, trained) < 1e-5, `${what} vs train mode: ${relErr(inferred, trained)}`);
+            assert.ok(relErr(inferred, plain) < 1e-5, `${what} vs plain ops: ${relErr(inferred, plain)}`);
+          });
+          blk.dispose();
+        }
+      }
+    } finally {
+      paths.packedLinear = built;
     }
   });
 

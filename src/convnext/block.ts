@@ -128,13 +128,20 @@ export class Block extends Module {
 
   /**
    * The fused forward for inference: depthwise conv + LayerNorm in one kernel, matmul + bias + GELU in
-   * one, matmul + bias + layer scale + residual in one. No saved tensors; drop path is off in eval.
+   * one, matmul + bias + layer scale + residual in one (on AVX-512; else TensorFlow's MatMul beside the
+   * bias-GELU and residual kernels). No saved tensors; drop path is off in eval.
    */
   private inferenceForward(ops: NativeOps, conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
-    const c = x.shape[3];
+    const [n, , , c] = x.shape;
+    const gamma = this.gamma ?? tf.ones([c]);
     const normed = ops.depthwiseNorm(x, conv.weight, conv.bias ?? tf.zeros([c]), this.norm.weight, this.norm.bias, this.norm.eps);
-    const h = ops.linearGelu(normed, this.packed1.get(), this.pwconv1.bias);
-    return ops.linearScaleResidual(h, this.packed2.get(), this.pwconv2.bias, this.gamma ?? tf.ones([c]), x) as tf.Tensor4D;
+    if (ops.packedLinear) {
+      const h = ops.linearGelu(normed, this.packed1.get(), this.pwconv1.bias);
+      return ops.linearScaleResidual(h, this.packed2.get(), this.pwconv2.bias, gamma, x) as tf.Tensor4D;
+    }
+    const h = ops.biasGelu(ops.matMul(normed, this.pwconv1.weight, false, false), this.pwconv1.bias);
+    const o = ops.matMul(h, this.pwconv2.weight, false, false);
+    return ops.scaleResidual(x, o, this.pwconv2.bias, gamma, tf.ones([n]) as tf.Tensor1D) as tf.Tensor4D;
   }
 
   profile(input: FeatureShape, counter: MacCounter): FeatureShape {

@@ -51,6 +51,8 @@ export interface NativeOps {
    * slower for ConvNeXt's [N*H*W, C] x [C, 4C] shapes. No gradient is recorded: for custom-gradient code.
    */
   matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor2D;
+  /** Whether linearGelu and linearScaleResidual beat MatMul + biasGelu / scaleResidual here (AVX-512 builds). */
+  readonly packedLinear: boolean;
   /**
    * Inference: gelu(x w + b) as [rows, N], for x [.., K] and w [K, N] given as PackedWeight's panels
    * wp [ceil(N / 32), K, 32]; matmul, bias and exact GELU in one kernel.
@@ -117,9 +119,10 @@ function load(): { ops?: NativeOps; status: NativeStatus } {
   if (backend !== 'node') return off(`backend ${backend} (the kernels need tfjs-node on the CPU)`);
   try {
     const file = build();
-    const addon = require(file) as { error: string; threads: number };
+    const addon = require(file) as { error: string; threads: number; packedLinear: boolean };
     if (addon.error) return off(`registering the ops failed: ${addon.error}`);
-    return { ops: wrap(tf.backend() as unknown as TfjsNodeBackend), status: { enabled: true, detail: file, threads: addon.threads } };
+    const ops = wrap(tf.backend() as unknown as TfjsNodeBackend, addon.packedLinear);
+    return { ops, status: { enabled: true, detail: file, threads: addon.threads } };
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0];
     if (process.env.CONVNEXT_NATIVE === '1') throw new Error(`CONVNEXT_NATIVE=1 but the fused kernels failed: ${msg}`);
@@ -147,10 +150,11 @@ function build(): string {
   });
 }
 
-function wrap(backend: TfjsNodeBackend): NativeOps {
+function wrap(backend: TfjsNodeBackend, packedLinear: boolean): NativeOps {
   const run = (name: string, inputs: tf.Tensor[], n: number, attrs: unknown[] = []) =>
     backend.executeMultipleOutputs(name, attrs, inputs, n);
   return {
+    packedLinear,
     layerNorm: (x, w, b, biasIn, eps) => {
       const eAttr = { name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps };
       return run('CnxLayerNorm', [x, w, b, biasIn], 3, [eAttr]) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
