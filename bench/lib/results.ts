@@ -23,8 +23,8 @@ export interface PipelineResult {
 }
 
 export interface BenchResults {
-  /** 'full' (the report's numbers) or 'quick' (CI-size smoke run). */
-  mode: 'full' | 'quick';
+  /** 'full': every case at full size (the report's numbers); 'subset': some of them (--cases); 'quick': CI-size smoke run. */
+  mode: 'full' | 'subset' | 'quick';
   createdAt: string;
   command: string;
   machine: { cpu: string; cores: number; memoryGiB: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
