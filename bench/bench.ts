@@ -19,7 +19,7 @@ import { Command } from 'commander';
 import { backendInfo, tf } from '../src/backend';
 import { nativeStatus } from '../src/native';
 import { augmentConfig } from '../src/augment/config';
-import { Dataset, ImageFolder, flowers5, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
+import { Dataset, ImageFolder, flowers5, prepareCifar10, prepareFlowers5 } from '../src/data';
 import { TimingOptions, stats } from './lib/measure';
 import {
   ModelCase, OursResult, caseName, flopsPerCall, matmulPeak, memoryOverSteps, oursResult, realVsSynthetic, runOursCase,
@@ -27,6 +27,7 @@ import {
 } from './lib/ours';
 import { BenchResults, CaseResult, RESULTS_DIR, markdownReport, writeResults } from './lib/results';
 import { TorchInfo, TorchResult, findTorch, runTorchCase, torchPeak } from './lib/torch';
+import { measureInputPipeline } from "../src/experiments";
 
 const ALL_CASES = ['tiny-infer-b1', 'tiny-infer-b16', 'tiny-train-b16', 'atto-train', 'peak', 'memory', 'pipeline', 'real-data'];
 /** Any other model case: `model:size:batch:eval|train`, e.g. `convnext_tiny:224:64:eval`. */

@@ -8,8 +8,9 @@ import * as path from 'path';
 import { Command } from 'commander';
 
 import { augmentConfig } from '../src/augment/config';
-import { cifar10, DEFAULT_DATA_DIR, flowers5, ImageFolder, measureInputPipeline, prepareCifar10, prepareFlowers5 } from '../src/data';
+import { cifar10, DEFAULT_DATA_DIR, flowers5, ImageFolder, prepareCifar10, prepareFlowers5 } from '../src/data';
 import type { Dataset } from '../src/data';
+import { measureInputPipeline } from "../src/experiments";
 
 const cli = new Command('input-pipeline')
   .option('--batches <n>', 'timed batches per case', '10')

@@ -10,7 +10,7 @@
 import * as os from 'os';
 import { Command } from 'commander';
 import { tf } from '../src/backend';
-import { PackedWeight } from '../src/convnext/packed-weight';
+import { PackedWeight } from '../src/nn/packed-weight';
 import { createModel } from '../src/convnext/registry';
 import { nativeOps, nativeStatus } from '../src/native';
 import { findTorch, torchLinears } from './lib/torch';

@@ -12,7 +12,8 @@ import {
   mixupTransform,
   randomErasingTransform,
 } from '../src/augment';
-import { Rng, type HostBatch } from '../src/data';
+import { Rng } from "../src/util";
+import { type HostBatch } from "../src/image";
 
 const close = (a: number, b: number, eps = 1e-6): boolean => Math.abs(a - b) < eps;
 

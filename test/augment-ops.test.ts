@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import * as A from '../src/augment';
-import { CIFAR10_NORM, collate, IMAGENET_NORM, type HostBatch, type RgbImage } from '../src/data';
+import { collate } from '../src/data';
 import { nativeImageOps, withJsImageOps as js } from '../src/native/image';
 
 interface Fixture {
@@ -118,8 +118,8 @@ describe('augment: pixel ops match PIL / timm exactly', () => {
     }
   });
 });
-
-import { Rng as A_Rng } from '../src/data';
+import { Rng as A_Rng } from "../src/util";
+import { CIFAR10_NORM, IMAGENET_NORM, type HostBatch, type RgbImage } from "../src/image";
 
 describe('augment: geometry on hand-made arrays', () => {
   const g = grey([

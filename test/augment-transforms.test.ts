@@ -2,7 +2,9 @@
 import { strict as assert } from 'assert';
 
 import * as A from '../src/augment';
-import { Rng, type Dataset, type Sample } from '../src/data';
+import { type Dataset } from '../src/data';
+import { Rng } from "../src/util";
+import { type Sample } from "../src/image";
 
 function noise(h: number, w: number, seed = 1): Sample {
   const r = new Rng(seed);

@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
-import { complexity, createModel, withoutInit } from '../src/convnext';
+import { complexity, createModel } from '../src/convnext';
+import { withoutInit } from "../src/nn";
 
 /** Figures stated for the official models (paper Table 1 / timm model cards), 1000-class head. */
 const PARAMS: Record<string, number> = {

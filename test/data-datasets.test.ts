@@ -6,7 +6,6 @@ import * as path from 'path';
 import {
   cachedDataset,
   classCounts,
-  CorruptImageError,
   CsvRegressionDataset,
   ImageFolder,
   imageNet,
@@ -16,6 +15,7 @@ import {
   type LabelledDataset,
 } from '../src/data';
 import { makeImageFolder, tempDir, writeImage } from './fixtures/data/make';
+import { CorruptImageError } from "../src/image";
 
 describe('data: ImageFolder', () => {
   let root: string;

@@ -5,11 +5,12 @@ import * as path from 'path';
 
 import { tf } from '../src/backend';
 import { augmentConfig, buildBatchTransform, buildCropPadTransform, buildEvalTransform, buildTrainTransform } from '../src/augment';
-import { DataLoader, ImageFolder, InMemoryDataset, Rng, type Dataset } from '../src/data';
+import { DataLoader, ImageFolder, InMemoryDataset, type Dataset } from '../src/data';
 import { defaultWorkers } from '../src/data/transform-pool';
 import { transforms } from '../src/train/run-config';
 import { evalLoader, trainLoader } from '../src/train/trainer';
 import { makeImageFolder, tempDir } from './fixtures/data/make';
+import { Rng } from "../src/util";
 
 /** Every batch of one iteration as raw bytes (x, y) plus indices, tensors disposed. */
 async function bytes(loader: DataLoader): Promise<{ x: Buffer[]; y: Buffer[]; indices: number[][] }> {

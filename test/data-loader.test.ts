@@ -3,8 +3,9 @@ import * as path from 'path';
 
 import { tf } from '../src/backend';
 import { augmentConfig, buildBatchTransform, buildTrainTransform } from '../src/augment';
-import { DataLoader, ImageFolder, NO_NORM, type Batch } from '../src/data';
+import { DataLoader, ImageFolder, type Batch } from '../src/data';
 import { makeImageFolder, tempDir } from './fixtures/data/make';
+import { NO_NORM } from "../src/image";
 
 async function collect(loader: DataLoader): Promise<{ shapes: number[][]; indices: number[][]; x: number[][] }> {
   const out = { shapes: [] as number[][], indices: [] as number[][], x: [] as number[][] };

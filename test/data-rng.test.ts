@@ -1,7 +1,6 @@
 /** The pipeline's seeded generator: determinism, state round trip and distribution moments. */
 import { strict as assert } from 'assert';
-
-import { deriveSeed, Rng } from '../src/data';
+import { deriveSeed, Rng } from "../src/util";
 
 function moments(xs: number[]): [number, number] {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;

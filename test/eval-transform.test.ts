@@ -13,7 +13,7 @@ import * as path from 'path';
 import { tf } from '../src/backend';
 import { CropMode, evalGeometry, loadEvalBatch, loadEvalImage, normalizeImage } from '../src/augment/eval-transform';
 import { readSafetensors, toFloat32 } from '../src/convnext';
-import { decodeImageFile } from '../src/data/decode';
+import { decodeImageFile } from '../src/image/decode';
 
 const DIR = path.join(__dirname, 'fixtures', 'parity', 'eval');
 const cases: Array<{ name: string; file: string; size: number; crop_pct: number; crop_mode: CropMode }> =

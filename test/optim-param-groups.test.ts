@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 
 import { ConvNeXt } from '../src/convnext/convnext';
-import { withoutInit } from '../src/convnext/init';
+import { withoutInit } from '../src/nn/init';
 import { buildParamGroups, convnextLayerId, convnextNumLayers, layerScales } from '../src/train/param-groups';
 
 describe('parameter groups', () => {

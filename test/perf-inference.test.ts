@@ -8,7 +8,7 @@ import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
 import { ConvNeXt } from '../src/convnext/convnext';
-import { PackedWeight } from '../src/convnext/packed-weight';
+import { PackedWeight } from '../src/nn/packed-weight';
 import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';
 import { nativeOpsOrSkip } from './fixtures/native';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
-import { BatchNorm2d } from '../src/convnext';
+import { BatchNorm2d } from "../src/nn";
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-5): void {
   assert.equal(actual.length, expected.length);

@@ -1,9 +1,10 @@
 import { strict as assert } from 'assert';
 import {
   ConvNeXt, ModernResNet, ROADMAP, buildModernResNet, complexity, configDiff, createModel, listModels, macsByPart,
-  normElements, roadmapStep, withoutInit,
+  normElements, roadmapStep
 } from '../src/convnext';
 import { readComplexity } from './fixtures/roadmap/load';
+import { withoutInit } from "../src/nn";
 
 const fixture = readComplexity();
 

@@ -3,7 +3,7 @@ import { strict as assert } from 'assert';
 import {
   ABLATION_SETTINGS, RowSummary, Stat, checkStudyClaims, compareToBaseline, formatStat, meanStd, pretrainConfig, rowConfig,
   studyComplexity, transferConfig,
-} from '../src/convnext/study-ablation';
+} from '../src/experiments/study-ablation';
 import { STUDY_PRESET_NAMES } from '../src/convnext';
 import { checkConfig, configHash } from '../src/train/config';
 import { resolveRecipe } from '../src/train/recipe';

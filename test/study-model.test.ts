@@ -2,10 +2,10 @@
 import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import {
-  Block, CBAM, ConvNeXt, Conv2d, DynamicConv2d, FeatureFusion, STUDY_PRESET_NAMES, ScaledDynamicConv2d,
-  SqueezeExcite, StudyConvNeXt, complexity, createModel, createStudyModel, gelu, listModels, temperatureAt,
+  Block, ConvNeXt, STUDY_PRESET_NAMES, StudyConvNeXt, complexity, createModel, createStudyModel, listModels
 } from '../src/convnext';
 import { loadStateDict, stateDict } from '../src/convnext/weights';
+import { CBAM, Conv2d, DynamicConv2d, FeatureFusion, ScaledDynamicConv2d, SqueezeExcite, gelu, temperatureAt } from "../src/nn";
 
 // Stage maps at 64 px: 16, 8, 4, 2 pixels wide.
 const arch = { depths: [1, 1, 2, 1], dims: [16, 32, 64, 128], numClasses: 5 };

@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../src/backend';
 import {
-  Block, CBAM, DynamicConv2d, FeatureFusion, Module, SECBAM, ScaledDynamicConv2d, SqueezeExcite,
+  Block
 } from '../src/convnext';
+import { CBAM, DynamicConv2d, FeatureFusion, Module, SECBAM, ScaledDynamicConv2d, SqueezeExcite } from "../src/nn";
 
 interface Encoded { shape: number[]; data: string }
 interface Case {

@@ -6,7 +6,7 @@ import * as path from 'path';
 
 import { registerEvalCommand } from '../src/cli/commands/eval';
 import { registerTrainCommand } from '../src/cli/commands/train';
-import { encodeImage } from '../src/data/decode';
+import { encodeImage } from '../src/image/decode';
 import { SyntheticDataset } from './fixtures/train/tiny';
 
 /** Writes a synthetic dataset as PNG files: root/<split>/<class>/<i>.png. */

@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { tf } from '../src/backend';
-import { Module, type FeatureShape } from '../src/convnext/module';
+import { Module, type FeatureShape } from '../src/nn/module';
 import type { TrainRecipe } from '../src/train/recipe';
 import { evaluate, fit, NonFiniteLossError, type BatchLoader, type Classifier } from '../src/train/trainer';
 import { flatWeights, SyntheticDataset, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';

@@ -6,7 +6,7 @@ import { augmentConfig } from '../../src/augment/config';
 import { buildBatchTransform, buildTrainTransform } from '../../src/augment/transforms';
 import { complexity } from '../../src/convnext/count';
 import { Classifier, createModel } from '../../src/convnext/registry';
-import { withoutInit } from '../../src/convnext/init';
+import { withoutInit } from '../../src/nn/init';
 import { saveWeights } from '../../src/convnext/weights';
 import type { Dataset } from '../../src/data/dataset';
 import { DataLoader } from '../../src/data/loader';

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { MemoryResult, ModelCase, OursResult, RealDataResult } from './ours';
 import type { TorchResult } from './torch';
+import { writeFileAtomic } from '../../src/util/fs';
 
 export const RESULTS_DIR = path.join(__dirname, '..', 'results');
 
@@ -41,12 +42,8 @@ export interface BenchResults {
   realData?: RealDataResult[];
 }
 
-/** Writes atomically (temp file + rename) so a reader never sees half a file. */
 export function writeResults(file: string, r: BenchResults): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify(r, null, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(r, null, 2)}\n`);
 }
 
 /** Every results file in a folder, newest first. */

@@ -4,8 +4,9 @@
  * image take the fill colour. RandAugment's rotate / shear / translate and the study's random affine are
  * all built on `warpAffine`.
  */
-import type { RgbImage } from '../data/decode';
+
 import { nativeImageOps } from '../native/image';
+import type { RgbImage } from '../image/sample';
 
 /** Row-major [a, b, c, d, e, f]: x_in = a x + b y + c, y_in = d x + e y + f. */
 export type AffineMatrix = [number, number, number, number, number, number];

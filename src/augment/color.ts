@@ -3,8 +3,9 @@
  * Each reproduces PIL's integer arithmetic (lookup tables, truncating blends) so results match torch-side
  * augmentation pixel for pixel (checked against PIL in test/augment-ops.test.ts).
  */
-import type { RgbImage } from '../data/decode';
+
 import { nativeImageOps } from '../native/image';
+import type { RgbImage } from '../image/sample';
 
 function withImage(src: RgbImage, image: Uint8Array): RgbImage {
   return { image, height: src.height, width: src.width, channels: 3 };

@@ -5,7 +5,7 @@
  * label smoothing 0.1, Random Erasing 0.25 ('pixel' mode); eval: resize to 224 / 0.875 = 256 and centre
  * crop 224. `geometric` (off by default) is the reproduction study's extra random affine.
  */
-import { IMAGENET_NORM, type Normalization } from '../data/normalize';
+import { IMAGENET_NORM, type Normalization } from '../image/normalize';
 
 export interface GeometricConfig {
   /** Maximum rotation in degrees, drawn uniformly from [-rotate, rotate]. */

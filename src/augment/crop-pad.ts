@@ -3,9 +3,10 @@
  * zeros, take a random crop of the original size, flip with probability `hflip`. At a few epochs of budget
  * it beats the paper's heavy ImageNet recipe on 32x32 images (measured in notebook 03).
  */
-import type { Sample } from '../data/dataset';
-import type { SampleTransform } from '../data/collate';
-import type { Rng } from '../data/rng';
+
+import type { Rng } from '../util/rng';
+import type { Sample } from '../image/sample';
+import type { SampleTransform } from '../image/batch';
 
 export function randomCropPad(padding: number, hflip = 0.5): SampleTransform {
   if (!(Number.isInteger(padding) && padding >= 0)) throw new Error(`crop padding must be an integer >= 0, got ${padding}`);

@@ -6,10 +6,11 @@
  * PIL pipeline byte for byte; an image already at the target size passes through untouched.
  */
 import { tf } from '../backend';
-import { RgbImage, decodeImageFile } from '../data/decode';
-import { IMAGENET_NORM, Normalization } from '../data/loader';
+import { decodeImageFile } from '../image/decode';
+import { IMAGENET_NORM, type Normalization } from '../image/normalize';
 import { centerCrop, resizeBox } from './resample';
 import { resizeCenterCrop } from './transforms';
+import type { RgbImage } from '../image/sample';
 
 export type CropMode = 'center' | 'squash';
 

@@ -2,10 +2,10 @@
  * The reproduction study's extra geometric augmentation: a random similarity transform (rotation, isotropic
  * scale, translation) about the image centre, like torchvision's RandomAffine without shear.
  */
-import type { Rng } from '../data/rng';
+import type { Rng } from '../util/rng';
 import { similarityMatrix, warpAffine, type Fill } from './affine';
 import type { GeometricConfig } from './config';
-import type { RgbImage } from '../data/decode';
+import type { RgbImage } from '../image/sample';
 
 export interface AffineDraw {
   degrees: number;

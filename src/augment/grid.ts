@@ -3,10 +3,10 @@
  * eval view, columns 1.. independent training draws (epochs 0..n-1 of the given seed, so the grid shows
  * exactly what the loader would feed). Batch-level ops (erasing, mixup) are not per-image and not shown.
  */
-import type { Dataset, Sample } from '../data/dataset';
-import { deriveSeed, Rng, Stream } from '../data/rng';
+import { deriveSeed, Rng, Stream } from '../util/rng';
 import type { AugmentConfig } from './config';
 import { buildEvalTransform, buildTrainTransform } from './transforms';
+import type { Sample } from '../image/sample';
 
 export interface GridCell {
   /** Uint8 HWC RGB. */
@@ -19,7 +19,7 @@ export interface GridCell {
 }
 
 export async function augmentationGrid(
-  dataset: Dataset,
+  dataset: { get(index: number): Promise<Sample> },
   cfg: AugmentConfig,
   opts: { indices?: number[]; draws?: number; seed?: number } = {},
 ): Promise<GridCell[][]> {

@@ -6,9 +6,10 @@
  *   y = lam * smooth(onehot(label)) + (1 - lam) * smooth(onehot(flipped label)),
  *   smooth(onehot)[k] = 1 - smoothing + smoothing / K on the label, smoothing / K elsewhere.
  */
-import type { Rng } from '../data/rng';
-import type { HostBatch } from '../data/collate';
+import type { Rng } from '../util/rng';
+
 import { nativeImageOps } from '../native/image';
+import type { HostBatch } from '../image/batch';
 
 export interface MixupConfig {
   mixupAlpha: number;

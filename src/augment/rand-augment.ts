@@ -4,10 +4,10 @@
  * op set (severity grows with magnitude), each applied with probability 0.5, magnitude ~ N(9, 0.5)
  * clipped to [0, 10] per application, signed ops negated half of the time.
  */
-import type { Rng } from '../data/rng';
+import type { Rng } from '../util/rng';
 import { rotationMatrix, warpAffine, type Fill } from './affine';
 import * as C from './color';
-import type { RgbImage } from '../data/decode';
+import type { RgbImage } from '../image/sample';
 
 /** timm's magnitude scale: magnitude 10 is an op's full strength. */
 const LEVEL_DENOM = 10;

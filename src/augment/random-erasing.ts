@@ -3,8 +3,8 @@
  * applies it, after Normalize): with probability p a rectangle of 2%–33% of the image area and aspect in
  * [0.3, 1/0.3] (log-uniform) is filled with N(0, 1) noise per pixel and channel. Ten tries to fit a box.
  */
-import type { Rng } from '../data/rng';
-import type { HostBatch } from '../data/collate';
+import type { Rng } from '../util/rng';
+import type { HostBatch } from '../image/batch';
 
 export interface RandomErasingConfig {
   prob: number;

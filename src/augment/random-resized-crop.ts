@@ -3,9 +3,9 @@
  * aspect ratio (log-uniform in `ratio`), resized to the output size. Ten tries, then a centre crop
  * clamped to the ratio range, exactly as torchvision's get_params.
  */
-import type { Rng } from '../data/rng';
+import type { Rng } from '../util/rng';
 import { resizeBox, type Box, type Interpolation } from './resample';
-import type { RgbImage } from '../data/decode';
+import type { RgbImage } from '../image/sample';
 
 export function randomResizedCropParams(
   height: number,

@@ -5,8 +5,9 @@
  * (antialiasing). As PIL does for 8-bit images, the weights are rounded to 22-bit fixed point and the sums
  * are integers, horizontal pass first into an 8-bit intermediate, so the bytes are PIL's.
  */
-import type { RgbImage } from '../data/decode';
+
 import { nativeImageOps } from '../native/image';
+import type { RgbImage } from '../image/sample';
 
 export type Interpolation = 'bilinear' | 'bicubic';
 

@@ -3,8 +3,9 @@
  * the augment builders return remembers the description it was built from; the DataLoader's worker
  * threads rebuild the same transform from it (`sampleTransformFromSpec` in ./transforms).
  */
-import type { BatchTransform, SampleTransform } from '../data/collate';
+
 import type { AugmentConfig } from './config';
+import type { BatchTransform, SampleTransform } from '../image/batch';
 
 export type SampleSpec =
   /** buildTrainTransform(augment), or pad-and-crop + the rest of it with cropPadding. */

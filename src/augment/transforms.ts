@@ -4,9 +4,9 @@
  *   train batch:  normalise (the loader) → Random Erasing → Mixup / CutMix with smoothed targets
  *   eval sample:  resize short side to inputSize / cropPct (bicubic) → centre crop inputSize
  */
-import type { BatchTransform, HostBatch, SampleTransform } from '../data/collate';
-import type { Rng } from '../data/rng';
-import type { Sample } from '../data/dataset';
+
+import type { Rng } from '../util/rng';
+
 import type { Fill } from './affine';
 import { hflip } from './color';
 import type { AugmentConfig } from './config';
@@ -18,7 +18,8 @@ import { randomErasingTransform } from './random-erasing';
 import { randomResizedCrop } from './random-resized-crop';
 import { centerCrop, resizeShorter } from './resample';
 import { describeBatch, describeSample, type BatchSpec, type SampleSpec } from './spec';
-import type { RgbImage } from '../data/decode';
+import type { BatchTransform, HostBatch, SampleTransform } from '../image/batch';
+import type { RgbImage, Sample } from '../image/sample';
 
 function asSample(img: RgbImage, from: Sample): Sample {
   return { image: img.image, height: img.height, width: img.width, channels: 3, label: from.label, path: from.path };

@@ -1,5 +1,6 @@
 /** Building registry models for CLI commands, with the checks every command needs. */
-import { Classifier, ModelEntry, createModel, getModelEntry, listModels, withoutInit } from '../convnext';
+import { Classifier, ModelEntry, createModel, getModelEntry, listModels } from '../convnext';
+import { withoutInit } from "../nn";
 
 /** The input size must be a multiple of the model's total stride (32 for every ImageNet ConvNeXt). */
 export function checkInputSize(model: Classifier, size: number): void {

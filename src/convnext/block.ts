@@ -1,8 +1,8 @@
 import { tf } from '../backend';
 import { NativeOps, nativeOps } from '../native';
-import { Conv2d, LayerNorm, Linear, dropPath, gelu } from './layers';
-import { FeatureShape, MacCounter, Module } from './module';
-import { PackedWeight } from './packed-weight';
+import { Conv2d, LayerNorm, Linear, dropPath, gelu } from '../nn/layers';
+import { FeatureShape, MacCounter, Module } from '../nn/module';
+import { PackedWeight } from '../nn/packed-weight';
 
 /** A layer mapping one NHWC feature map to another: what a block's hooks plug in. */
 export type FeatureLayer = Module & { forward(x: tf.Tensor4D): tf.Tensor4D };

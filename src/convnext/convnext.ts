@@ -1,7 +1,7 @@
 import { tf } from '../backend';
 import { Block, BlockOptions } from './block';
-import { Conv2d, LayerNorm, Linear } from './layers';
-import { FeatureShape, MacCounter, Module, Sequential } from './module';
+import { Conv2d, LayerNorm, Linear } from '../nn/layers';
+import { FeatureShape, MacCounter, Module, Sequential } from '../nn/module';
 import { createStem, stemStride, type StemType } from './stem';
 
 export interface ConvNeXtConfig {

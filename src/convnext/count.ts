@@ -1,4 +1,4 @@
-import { FeatureShape, MacCounter, Module } from './module';
+import { FeatureShape, MacCounter, Module } from '../nn/module';
 
 export interface Complexity {
   params: number;

@@ -1,14 +1,10 @@
-export * from './module';
-export * from './layers';
 export * from './block';
 export * from './convnext';
 export * from './stem';
 export * from './registry';
 export * from './count';
-export { truncNormal, withoutInit } from './init';
-export * from './batch-norm';
-export * from './modules';
 export * from './study';
 export * from './roadmap';
 export * from './safetensors';
 export * from './weights';
+export * from './cifar';

@@ -1,5 +1,5 @@
 import { ConvNeXt, ConvNeXtConfig } from './convnext';
-import { Module } from './module';
+import { Module } from '../nn/module';
 
 /** Anything the registry can build: a module with a logits forward pass. */
 export interface Classifier extends Module {

@@ -8,7 +8,7 @@
  * `safetensors.torch.load_file`, so they are how weights travel between this library and PyTorch.
  */
 import * as fs from 'fs';
-import * as path from 'path';
+import { writeFileAtomic } from '../util/fs';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -211,23 +211,5 @@ export function writeSafetensors(
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, prefix);
-    fs.writeSync(fd, headerBytes);
-    for (const [, t] of entries) {
-      const bytes = leBytes(t.data);
-      // writeSync may write less than asked for very large buffers; loop until done.
-      for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-    }
-    fs.fsyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, [prefix, headerBytes, ...entries.map(([, t]) => leBytes(t.data))]);
 }

@@ -5,8 +5,8 @@
  * spirit of "Early convolutions help transformers see better" (Xiao et al., 2021). On 32x32 images, where
  * every 4x4 patch is an eighth of the image's width, the overlap keeps the edges between patches.
  */
-import { Conv2d, GELU, LayerNorm } from './layers';
-import { Sequential } from './module';
+import { Conv2d, GELU, LayerNorm } from '../nn/layers';
+import { Sequential } from '../nn/module';
 
 /**
  * 'patch': the paper's patchify stem, stemPatchSize wide. 'overlap': 3x3 stride-2 conv to dims[0], 3x3

@@ -5,13 +5,13 @@
 import { tf } from '../backend';
 import { FeatureLayer } from './block';
 import { ConvNeXt, ConvNeXtConfig } from './convnext';
-import { FeatureShape, MacCounter } from './module';
-import { CBAM } from './modules/cbam';
-import { DynamicConv2d, TemperatureSchedule } from './modules/dynamic-conv';
-import { FeatureFusion, FusionMode } from './modules/feature-fusion';
-import { ScaledDynamicConv2d } from './modules/scaled-conv';
-import { SECBAM } from './modules/se-cbam';
-import { SqueezeExcite } from './modules/squeeze-excite';
+import { FeatureShape, MacCounter } from '../nn/module';
+import { CBAM } from '../nn/cbam';
+import { DynamicConv2d, TemperatureSchedule } from '../nn/dynamic-conv';
+import { FeatureFusion, FusionMode } from '../nn/feature-fusion';
+import { ScaledDynamicConv2d } from '../nn/scaled-conv';
+import { SECBAM } from '../nn/se-cbam';
+import { SqueezeExcite } from '../nn/squeeze-excite';
 import { CONVNEXT_VARIANTS, listModels, registerModel } from './registry';
 
 export type AttentionKind = 'se' | 'cbam' | 'se-cbam';

@@ -10,8 +10,8 @@
  *   everything else    unchanged
  */
 import { tf } from '../backend';
-import { ConvLayer, Linear } from './layers';
-import { Module } from './module';
+import { ConvLayer, Linear } from '../nn/layers';
+import { Module } from '../nn/module';
 import { RawTensor, SafetensorsError, readSafetensors, toFloat32, writeSafetensors } from './safetensors';
 
 /** A float32 tensor on the host, in PyTorch's layout. */

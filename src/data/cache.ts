@@ -16,8 +16,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { SingleBar, Presets } from 'cli-progress';
 
-import { CorruptImageError, decodeImageFile } from './decode';
-import { checkIndex, type LabelledDataset, type Sample } from './dataset';
+import { CorruptImageError, decodeImageFile } from '../image/decode';
+import { checkIndex, type LabelledDataset } from './dataset';
+import type { Sample } from '../image/sample';
+import { writeFileAtomic } from '../util/fs';
 
 const MAGIC = 'CNXCACH1';
 /** Buffers beyond this are not worth holding in memory (and exceed Node's Buffer limit soon after). */
@@ -148,17 +150,7 @@ export function writeCache(file: string, fp: string, ds: InMemoryDataset): void 
   const pre = Buffer.alloc(12);
   pre.write(MAGIC, 0, 'latin1');
   pre.writeUInt32LE(header.length, 8);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeSync(fd, pre);
-    fs.writeSync(fd, header);
-    fs.writeSync(fd, ds.pixels);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, [pre, header, ds.pixels]);
 }
 
 /** Decodes every image of `ds` into one InMemoryDataset (with a progress bar). */

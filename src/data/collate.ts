@@ -4,26 +4,10 @@
  * whichever thread made it.
  */
 import { nativeImageOps } from '../native/image';
-import type { Sample } from './dataset';
-import type { Normalization } from './normalize';
-import { deriveSeed, Rng, Stream } from './rng';
-
-/** A batch before it becomes tensors: what batch transforms edit in place. */
-export interface HostBatch {
-  /** float32 NHWC, normalised, length B*H*W*C. */
-  x: Float32Array;
-  shape: [number, number, number, number];
-  /** Row-major [B, yWidth] targets: one-hot (classification) or the target (regression). */
-  y: Float32Array;
-  yWidth: number;
-  labels: Int32Array | Float32Array;
-  indices: Int32Array;
-}
-
-/** Per-sample transform on Uint8 HWC images; `rng` is private to this sample in this epoch. */
-export type SampleTransform = (sample: Sample, rng: Rng) => Sample | Promise<Sample>;
-/** Batch-level transform on typed arrays (edits in place); `rng` is private to this batch in this epoch. */
-export type BatchTransform = (batch: HostBatch, rng: Rng) => void;
+import type { BatchTransform, HostBatch, SampleTransform } from '../image/batch';
+import type { Sample } from '../image/sample';
+import type { Normalization } from '../image/normalize';
+import { deriveSeed, Rng, Stream } from '../util/rng';
 
 /** How samples become a batch, and the seed their random draws derive from. */
 export interface BatchRecipe {

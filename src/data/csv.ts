@@ -5,8 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { decodeImageFile } from './decode';
-import { checkIndex, type LabelledDataset, type Sample } from './dataset';
+import { decodeImageFile } from '../image/decode';
+import { checkIndex, type LabelledDataset } from './dataset';
+import type { Sample } from '../image/sample';
 
 export interface CsvDatasetOptions {
   /** Allowed target range, inclusive; rows outside it are an error. Default: any finite number. */

@@ -4,16 +4,8 @@
  * decodes to and the augmentations work on; the loader turns them into float32 NHWC tensors.
  */
 
-export interface Sample {
-  /** Uint8 RGB pixels, row-major HWC, length height * width * 3. */
-  image: Uint8Array;
-  height: number;
-  width: number;
-  channels: 3;
-  /** Class index, or the regression target. */
-  label: number;
-  path?: string;
-}
+
+import type { Sample } from '../image/sample';
 
 export interface Dataset {
   readonly length: number;

@@ -7,7 +7,6 @@ import * as path from 'path';
 import { cachedDataset, type InMemoryDataset } from './cache';
 import type { LabelledDataset } from './dataset';
 import { ImageFolder } from './image-folder';
-import { mode } from '../notebook/mode';
 import { CIFAR10_CLASSES, DEFAULT_DATA_DIR, FLOWERS_CLASSES, FLOWERS_SIZE, prepareCifar10, prepareFlowers5 } from './prepare';
 import { stratifiedSplit, takePerClass, type Split } from './split';
 import { writeSyntheticFolder } from './synthetic';
@@ -22,6 +21,11 @@ export interface NamedDatasetOptions {
   progress?: boolean;
   /** Leave out unreadable images instead of failing. */
   skipCorrupt?: boolean;
+  /**
+   * Where the real dataset cannot be had (no ../shared copy, no network), use a small synthetic stand-in of
+   * the same classes and image size instead of failing, and say so. For smoke runs only. Default false.
+   */
+  standIn?: boolean;
 }
 
 async function cached(root: string, name: string, opts: NamedDatasetOptions): Promise<LabelledDataset> {
@@ -35,10 +39,7 @@ async function cached(root: string, name: string, opts: NamedDatasetOptions): Pr
   return opts.perClass ? takePerClass(ds, opts.perClass) : ds;
 }
 
-/**
- * Prepares a real dataset; in smoke mode, where it cannot be had (no ../shared copy, no network), falls
- * back to a synthetic stand-in of the same classes and image size, and says so.
- */
+/** Prepares a real dataset, or with `standIn` falls back to a synthetic one where it cannot be had. */
 async function prepareOrStandIn(
   name: string,
   prepare: () => Promise<string>,
@@ -48,18 +49,18 @@ async function prepareOrStandIn(
   try {
     return { root: await prepare(), synthetic: false };
   } catch (err) {
-    if (mode !== 'smoke') throw err;
-    console.warn(`smoke mode: ${name} is not available here (${(err as Error).message}); ` +
+    if (!opts.standIn) throw err;
+    console.warn(`${name} is not available here (${(err as Error).message}); ` +
       'using a small synthetic stand-in with the same classes and image size');
     const root = path.join(opts.dataDir ?? DEFAULT_DATA_DIR, '.synthetic', name);
     return { root: await standIn(root), synthetic: true };
   }
 }
 
-/** Images per class in the synthetic smoke-mode stand-ins. */
+/** Images per class in the synthetic stand-ins. */
 const STAND_IN_PER_CLASS = 8;
 
-/** The prepared CIFAR-10 folder (`<root>/{train,test}/<class>/`), or its smoke-mode stand-in. */
+/** The prepared CIFAR-10 folder (`<root>/{train,test}/<class>/`), or its stand-in. */
 export async function cifar10Root(opts: NamedDatasetOptions = {}): Promise<{ root: string; synthetic: boolean }> {
   return prepareOrStandIn('CIFAR-10',
     () => prepareCifar10({ dataDir: opts.dataDir, sharedDir: opts.sharedDir, verbose: opts.progress }),

@@ -6,8 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { CorruptImageError, decodeImageFile } from './decode';
-import { checkIndex, type LabelledDataset, type Sample } from './dataset';
+import { CorruptImageError, decodeImageFile } from '../image/decode';
+import { checkIndex, type LabelledDataset } from './dataset';
+import type { Sample } from '../image/sample';
 
 export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png'];
 

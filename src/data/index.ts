@@ -1,6 +1,4 @@
 export * from './dataset';
-export * from './rng';
-export * from './decode';
 export * from './image-folder';
 export * from './csv';
 export * from './split';
@@ -9,4 +7,4 @@ export * from './loader';
 export { defaultWorkers } from './transform-pool';
 export * from './prepare';
 export * from './datasets';
-export * from './measure';
+export * from './collate';

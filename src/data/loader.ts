@@ -18,14 +18,13 @@
  */
 import { tf } from '../backend';
 import { batchSpecOf, sampleSpecOf } from '../augment/spec';
-import { finishBatch, transformSample, type BatchRecipe, type BatchTransform, type HostBatch, type SampleTransform } from './collate';
+import { finishBatch, transformSample, type BatchRecipe } from './collate';
 import type { Dataset } from './dataset';
-import { IMAGENET_NORM, type Normalization } from './normalize';
-import { deriveSeed, Rng, Stream } from './rng';
+import { IMAGENET_NORM, type Normalization } from '../image/normalize';
+import { deriveSeed, Rng, Stream } from '../util/rng';
 import { defaultWorkers, TransformPool, type WorkerSetup } from './transform-pool';
+import type { BatchTransform, HostBatch, SampleTransform } from '../image/batch';
 
-export { collate, type BatchTransform, type HostBatch, type SampleTransform } from './collate';
-export { CIFAR10_NORM, IMAGENET_NORM, NO_NORM, type Normalization } from './normalize';
 
 export interface Batch {
   /** float32 NHWC, normalised. */

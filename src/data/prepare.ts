@@ -17,7 +17,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import sharp from 'sharp';
 import { promisify } from 'util';
 
-import { withFolderLock } from './folder-lock';
+import { withFolderLock } from '../util/folder-lock';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const DEFAULT_DATA_DIR = path.join(REPO_ROOT, 'data');

@@ -3,7 +3,7 @@
  * class keeps the same proportion in both parts: flowers5 has no official split and the study used 90/10.
  */
 import { Subset, type LabelledDataset } from './dataset';
-import { deriveSeed, Rng } from './rng';
+import { deriveSeed, Rng } from '../util/rng';
 
 export interface Split {
   train: Subset;

@@ -6,9 +6,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { encodeImage } from './decode';
-import { withFolderLock } from './folder-lock';
-import { Rng } from './rng';
+import { encodeImage } from '../image/decode';
+import { withFolderLock } from '../util/folder-lock';
+import { Rng } from '../util/rng';
 
 export interface SyntheticFolderOptions {
   classes: string[];

@@ -9,9 +9,11 @@ import * as os from 'os';
 import { Worker } from 'worker_threads';
 
 import type { BatchSpec, SampleSpec } from '../augment/spec';
-import type { BatchPlace, HostBatch } from './collate';
-import type { Sample } from './dataset';
-import type { Normalization } from './normalize';
+import type { BatchPlace } from './collate';
+
+import type { Normalization } from '../image/normalize';
+import type { HostBatch } from '../image/batch';
+import type { Sample } from '../image/sample';
 
 /** What a worker needs to rebuild the loader's recipe (structured-cloneable). */
 export interface WorkerSetup {

@@ -2,4 +2,3 @@ export * from './classification';
 export * from './loss';
 export * from './regression';
 export * from './segmentation';
-export * from './throughput';

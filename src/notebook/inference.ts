@@ -1,7 +1,7 @@
 /** Inference timing of a classifier on random images: the throughput columns of the paper's Table 1. */
 import { tf } from '../backend';
 import { Classifier } from '../convnext';
-import { ThroughputTimer } from '../metrics';
+import { ThroughputTimer } from "../util";
 
 export interface InferenceOptions {
   batchSize: number;

@@ -1,23 +1,6 @@
-/**
- * How much work a notebook does, from `CONVNEXT_MODE`:
- * - smoke: tiny data and models, seconds per notebook (the test suite and CI run every notebook so);
- * - quick: the report's default, real data at a size this CPU finishes in minutes;
- * - full: the paper's settings, meant for a GPU.
- */
-export const MODES = ['smoke', 'quick', 'full'] as const;
-export type Mode = (typeof MODES)[number];
+import { parseMode, type Mode } from '../util/mode';
 
-export const DEFAULT_MODE: Mode = 'quick';
-
-/** Reads a mode name; unset or empty means the default, anything else unknown is an error. */
-export function parseMode(value: string | undefined): Mode {
-  const v = (value ?? '').trim();
-  if (v === '') return DEFAULT_MODE;
-  if (!(MODES as readonly string[]).includes(v)) {
-    throw new Error(`CONVNEXT_MODE="${value}" is not one of ${MODES.join(', ')} (unset means ${DEFAULT_MODE})`);
-  }
-  return v as Mode;
-}
+export { DEFAULT_MODE, MODES, parseMode, type Mode } from '../util/mode';
 
 /** The mode of this process, fixed when the module loads (a bad value fails the first cell). */
 export const mode: Mode = parseMode(process.env.CONVNEXT_MODE);

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { show } from './display';
 import { Mode, mode as currentMode, modeLabel } from './mode';
+import { writeFileAtomic } from '../util/fs';
 
 /** One Plotly trace (`{ type: 'scatter', x, y, name }` …); see plotly.js's reference for the keys. */
 export interface Trace {
@@ -49,10 +50,7 @@ export function plotlyBundle(): string {
   const esbuild = require('esbuild') as typeof import('esbuild');
   const { code } = esbuild.transformSync(source, { loader: 'js', minify: true, legalComments: 'none' });
   const bundle = `/*! plotly.js v${version} | (c) Plotly, Inc. | MIT */\n${code}`;
-  fs.mkdirSync(CACHE_DIR, { recursive: true });
-  const tmp = `${cached}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, bundle);
-  fs.renameSync(tmp, cached);
+  writeFileAtomic(cached, bundle);
   return bundle;
 }
 

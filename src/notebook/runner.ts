@@ -7,8 +7,9 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { escapeHtml } from './table';
+import { escapeHtml } from '../util/html';
 import { Mode, mode as currentMode } from './mode';
+import { writeFileAtomic } from '../util/fs';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const KERNEL_NAME = 'convnext-ts';
@@ -163,12 +164,6 @@ export function executeNotebook(
   });
 }
 
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
 function hostInfo(): ReportSummary['host'] {
   const cpus = os.cpus();
   return {
@@ -247,8 +242,8 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportSummary
       summary.seconds = (Date.now() - t0) / 1000;
       summary.notebooks = [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));
       // Rewritten after every notebook, so an interrupted run still links what finished.
-      writeAtomic(path.join(outDir, 'index.html'), indexHtml(summary));
-      writeAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
+      writeFileAtomic(path.join(outDir, 'index.html'), indexHtml(summary));
+      writeFileAtomic(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2));
     }
   };
   const jobs = Math.max(1, Math.min(opts.jobs ?? 1, files.length));

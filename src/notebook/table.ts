@@ -3,6 +3,7 @@
  * figures in column pairs named `<quantity> (paper)` / `<quantity> (ours)` (see `vsPaper`); paper
  * columns render grey, ours bold, and a missing paper figure shows as "—".
  */
+import { escapeHtml } from '../util/html';
 import { show } from './display';
 import { Mode, mode as currentMode, modeLabel } from './mode';
 
@@ -53,10 +54,6 @@ export function rowsOf(source: Row[] | FrameLike): Row[] {
     }
     return Object.fromEntries(columns.map((c, j) => [c, v[j] as Cell]));
   });
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 /** Integers get thousands separators and no decimals unless `fixed`; other numbers `digits` decimals. */

@@ -13,11 +13,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { tf } from '../backend';
-import type { Module } from '../convnext/module';
+import type { Module } from '../nn/module';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../convnext/safetensors';
 import { loadWeights as loadTorchWeights, saveWeights as saveTorchWeights } from '../convnext/weights';
 import type { ModelEma } from './ema';
 import type { Optimizer, OptimizerState } from './optimizer';
+import { writeFileAtomic } from '../util/fs';
 
 export const CHECKPOINT_FORMAT = 'convnext-ts-checkpoint-1';
 
@@ -160,14 +161,6 @@ export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer: Opti
     if (!ck.ema) throw new Error(`${ck.dir} has no EMA weights but this run uses EMA`);
     ema.loadState(ck.ema);
   }
-}
-
-/** Writes a text file via a temporary file and rename. */
-export function writeFileAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
 }
 
 /** Loads a checkpoint folder's model weights, or its EMA weights with `ema`, into a model. */

@@ -5,7 +5,7 @@
  * the averaged values into the model and back.
  */
 import { tf } from '../backend';
-import type { Module } from '../convnext/module';
+import type { Module } from '../nn/module';
 
 export class ModelEma {
   readonly variables: tf.Variable[];

@@ -13,6 +13,3 @@ export * from './seed';
 export * from './trainer';
 export * from './config';
 export * from './run-config';
-export * from './cached-run';
-export * from './models';
-export * from './report';

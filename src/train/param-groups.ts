@@ -4,7 +4,7 @@
  * fine-tuning, a learning-rate scale per "layer" (layer-wise LR decay).
  */
 import { tf } from '../backend';
-import type { Module } from '../convnext/module';
+import type { Module } from '../nn/module';
 
 export interface ParamGroup {
   /** Trainable parameters under their PyTorch-style names. */

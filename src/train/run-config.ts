@@ -13,7 +13,8 @@ import { createModel } from '../convnext/registry';
 import type { LabelledDataset } from '../data/dataset';
 import { cifar10, flowers5 } from '../data/datasets';
 import { ImageFolder } from '../data/image-folder';
-import { DataLoader, type SampleTransform } from '../data/loader';
+import { DataLoader } from '../data/loader';
+import type { SampleTransform } from '../image/batch';
 import { takePerClass } from '../data/split';
 import { loadWeights } from './checkpoint';
 import { checkConfig, loadConfigFile, type AugmentSettings, type TrainConfig } from './config';
@@ -21,7 +22,7 @@ import { accumSteps, resolveRecipe } from './recipe';
 import { RunDir } from './run-dir';
 import { withSeed } from './seed';
 import { evaluate, fit, type Classifier, type EvalResult, type FitOptions, type FitResult } from './trainer';
-import './models';
+import '../convnext/cifar';
 
 export interface RunOptions {
   /** Run folder; default config.out, else runs/<name>. */
@@ -31,6 +32,8 @@ export interface RunOptions {
   progress?: boolean;
   signal?: AbortSignal;
   onEpoch?: FitOptions['onEpoch'];
+  /** Use synthetic stand-ins where a named dataset cannot be had (smoke runs). */
+  standIn?: boolean;
 }
 
 export interface RunResult extends FitResult {
@@ -48,14 +51,18 @@ export interface ResolvedData {
 }
 
 /** The config's datasets (prepared and decoded into memory for the project's named datasets). */
-export async function loadData(c: TrainConfig['data'], progress = true): Promise<ResolvedData> {
+export async function loadData(
+  c: TrainConfig['data'],
+  o: { progress?: boolean; standIn?: boolean } = {},
+): Promise<ResolvedData> {
+  const { progress = true, standIn } = o;
   let train: LabelledDataset;
   let val: LabelledDataset | undefined;
   if (c.name === 'cifar10') {
-    train = await cifar10('train', { dataDir: c.dataDir, progress });
-    val = await cifar10('test', { dataDir: c.dataDir, progress });
+    train = await cifar10('train', { dataDir: c.dataDir, progress, standIn });
+    val = await cifar10('test', { dataDir: c.dataDir, progress, standIn });
   } else if (c.name === 'flowers5') {
-    const split = await flowers5({ dataDir: c.dataDir, progress, seed: c.splitSeed ?? 0 });
+    const split = await flowers5({ dataDir: c.dataDir, progress, standIn, seed: c.splitSeed ?? 0 });
     train = split.train;
     val = split.val;
   } else {
@@ -110,7 +117,7 @@ export async function runFromConfig(configOrFile: string | TrainConfig, o: RunOp
   if (!o.resume && fs.existsSync(path.join(outDir, 'checkpoints'))) {
     throw new Error(`run folder ${outDir} already has checkpoints: pass --resume to continue it or --out for a new folder`);
   }
-  const data = await loadData(config.data, o.progress !== false);
+  const data = await loadData(config.data, { progress: o.progress !== false, standIn: o.standIn });
   const numClasses = data.classes.length;
   const aug = augmentConfig(config.augment);
   const t = transforms(config.augment, numClasses);

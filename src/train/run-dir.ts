@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { backendInfo, tfNode } from '../backend';
-import { writeFileAtomic } from './checkpoint';
+import { writeFileAtomic } from '../util/fs';
 
 type SummaryWriter = ReturnType<NonNullable<typeof tfNode>['node']['summaryFileWriter']>;
 

@@ -7,7 +7,7 @@
 import { tf } from '../backend';
 import { augmentConfig, type AugmentConfig } from '../augment/config';
 import { buildBatchTransform, buildEvalTransform, buildTrainTransform } from '../augment/transforms';
-import type { Module } from '../convnext/module';
+import type { Module } from '../nn/module';
 import type { Dataset } from '../data/dataset';
 import { DataLoader, type Batch } from '../data/loader';
 import { ClassificationMeter, type ClassificationSummary } from '../metrics/classification';

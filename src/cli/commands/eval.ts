@@ -13,11 +13,11 @@ import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
 import { DataLoader } from '../../data/loader';
-import { evalFilePath } from '../../train/cached-run';
+import { evalFilePath } from '../../experiments/cached-run';
 import { findCheckpoint, loadCheckpointWeights, loadWeights } from '../../train/checkpoint';
 import { checkConfig, type TrainConfig } from '../../train/config';
 import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
-import { writeFileAtomic } from '../../train/checkpoint';
+import { writeFileAtomic } from '../../util/fs';
 import { evaluate, type EvalResult } from '../../train/trainer';
 import { jsonReplacer } from '../../train/run-dir';
 
@@ -106,7 +106,7 @@ export function registerEvalCommand(program: Command): void {
       if (f.data) ds = folderDataset(f.data, f.split);
       else if (f.dataset || config?.data.name) {
         const name = f.dataset ?? config!.data.name!;
-        const data = await loadData({ name }, f.progress);
+        const data = await loadData({ name }, { progress: f.progress });
         if (!data.val) throw new Error(`${name} has no evaluation split`);
         ds = data.val;
       } else if (config?.data.val) ds = new ImageFolder(config.data.val);

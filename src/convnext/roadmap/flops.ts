@@ -3,7 +3,7 @@
  * of the network, and the normalised elements that counters such as fvcore add on top.
  */
 import { ConvNeXt } from '../convnext';
-import { MacCounter, Module } from '../module';
+import { MacCounter, Module } from '../../nn/module';
 import { ModernResNet } from './modern-resnet';
 
 /** Conv+linear MACs of one image split by role; the parts sum to `complexity(model).macs`. */

@@ -1,4 +1,4 @@
-export * from './max-pool';
+export * from '../../nn/max-pool';
 export * from './residual-block';
 export * from './modern-resnet';
 export * from './steps';

@@ -4,9 +4,9 @@
  */
 import { tf } from '../../backend';
 import { ConvNeXt, dropPathRates } from '../convnext';
-import { Conv2d, Linear } from '../layers';
-import { FeatureShape, MacCounter, Module, Sequential } from '../module';
-import { MaxPool2d } from './max-pool';
+import { Conv2d, Linear } from '../../nn/layers';
+import { FeatureShape, MacCounter, Module, Sequential } from '../../nn/module';
+import { MaxPool2d } from '../../nn/max-pool';
 import { ResidualBlock, ResidualBlockOptions, activate, makeNorm } from './residual-block';
 
 /** The block options every block of the network shares (documented on ResidualBlockOptions). */

@@ -5,9 +5,9 @@
  * layer, as timm's ResNet does, so step 01 loads torchvision's ResNet-50 state dict by name.
  */
 import { tf } from '../../backend';
-import { BatchNorm2d } from '../batch-norm';
-import { Conv2d, LayerNorm, dropPath, gelu } from '../layers';
-import { FeatureShape, MacCounter, Module, Sequential } from '../module';
+import { BatchNorm2d } from '../../nn/batch-norm';
+import { Conv2d, LayerNorm, dropPath, gelu } from '../../nn/layers';
+import { FeatureShape, MacCounter, Module, Sequential } from '../../nn/module';
 
 /**
  * - basic: ResNet-18/34's two 3x3 convs;

@@ -1,5 +1,5 @@
 /** Short text summaries of a roadmap model's layout: what changes between steps, at a glance. */
-import { BatchNorm2d } from '../batch-norm';
+import { BatchNorm2d } from '../../nn/batch-norm';
 import { ConvNeXt } from '../convnext';
 import { ModernResNet, ModernResNetConfig } from './modern-resnet';
 import { ResidualBlock } from './residual-block';

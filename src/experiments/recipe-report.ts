@@ -7,19 +7,19 @@ import * as path from 'path';
 
 import { augmentConfig, PAPER_AUGMENT } from '../augment/config';
 import type { Dataset } from '../data/dataset';
-import { encodeImage } from '../data/decode';
+import { encodeImage } from '../image/decode';
 import { ImageFolder } from '../data/image-folder';
 import { cifar10Root } from '../data/datasets';
-import { deriveSeed, Rng, Stream } from '../data/rng';
+import { deriveSeed, Rng, Stream } from '../util/rng';
 import type { EvalFile, RunRecord } from './cached-run';
-import { setPath, type AugmentSettings, type TrainConfig } from './config';
-import { PAPER_RECIPE, type TrainRecipe } from './recipe';
-import { transforms } from './run-config';
-import { cosineSchedule } from './schedule';
+import { setPath, type AugmentSettings, type TrainConfig } from '../train/config';
+import { PAPER_RECIPE, type TrainRecipe } from '../train/recipe';
+import { transforms } from '../train/run-config';
+import { cosineSchedule } from '../train/schedule';
 
 /** CIFAR-10 as an image folder (extracted on first use, nothing decoded up front): for a few images. */
-export async function cifar10Folder(split: 'train' | 'test'): Promise<ImageFolder> {
-  const { root } = await cifar10Root({ progress: false });
+export async function cifar10Folder(split: 'train' | 'test', o: { standIn?: boolean } = {}): Promise<ImageFolder> {
+  const { root } = await cifar10Root({ progress: false, standIn: o.standIn });
   return new ImageFolder(path.join(root, split));
 }
 

@@ -1,4 +1,9 @@
+export * from './module';
+export * from './layers';
+export { truncNormal, withoutInit } from './init';
+export * from './batch-norm';
 export * from './pool';
+export * from './max-pool';
 export * from './squeeze-excite';
 export * from './cbam';
 export * from './se-cbam';

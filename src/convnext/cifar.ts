@@ -7,8 +7,8 @@
  * In 29.5 minutes on the 2-core CPU, timm's overlapping stem beat the 4x4 patchify stem, 80.04% to 79.19%
  * (configs/cifar10-quick.yaml).
  */
-import { ConvNeXt, type ConvNeXtConfig } from '../convnext/convnext';
-import { listModels, registerModel } from '../convnext/registry';
+import { ConvNeXt, type ConvNeXtConfig } from './convnext';
+import { listModels, registerModel } from './registry';
 
 export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'stemType' | 'kernelSize'>> = {
   /** The CIFAR-10 benchmark's model: 3 stages (8, 4, 2), 3x3 depthwise, 6.2M params. */

@@ -2,9 +2,9 @@
  * Multi-scale feature fusion (FF): the four stage maps of a ConvNeXt brought to one resolution and one
  * width, then fused by a learned weighted sum or by concatenation and a 1x1 projection.
  */
-import { tf } from '../../backend';
-import { LayerNorm, Linear } from '../layers';
-import { FeatureShape, MacCounter, Module, Sequential } from '../module';
+import { tf } from '../backend';
+import { LayerNorm, Linear } from './layers';
+import { FeatureShape, MacCounter, Module, Sequential } from './module';
 
 export type FusionMode = 'sum' | 'concat';
 

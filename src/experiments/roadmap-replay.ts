@@ -6,15 +6,15 @@
  * because it pulls in the trainer and the data pipeline.
  */
 import * as path from 'path';
-import type { Mode } from '../../notebook/mode';
-import { cachedRun, cachedRunDir, readRun, type RunRecord } from '../../train/cached-run';
-import type { Normalization } from '../../data/loader';
-import type { TrainConfig } from '../../train/config';
-import { complexity } from '../count';
-import { withoutInit } from '../init';
-import { createModel } from '../registry';
-import { ROADMAP, type RoadmapStep } from './steps';
-import './register';
+import type { Mode } from '../util/mode';
+import { cachedRun, cachedRunDir, readRun, type RunRecord } from './cached-run';
+import type { Normalization } from '../image/normalize';
+import type { TrainConfig } from '../train/config';
+import { complexity } from '../convnext/count';
+import { withoutInit } from '../nn/init';
+import { createModel } from '../convnext/registry';
+import { ROADMAP, type RoadmapStep } from '../convnext/roadmap/steps';
+import '../convnext/roadmap/register';
 
 export interface ReplayPlan {
   mode: Mode;
@@ -152,7 +152,7 @@ export async function runReplay(mode: Mode, o: ReplayOptions = {}): Promise<Repl
     } else {
       log(`[${i + 1}/${plan.steps.length}] ${step.id}: ${before ? 'resuming' : 'training'} → ${dir}`);
     }
-    const run = await cachedRun(config, root, { log, progress: o.progress ?? false });
+    const run = await cachedRun(config, root, { log, progress: o.progress ?? false, standIn: mode === 'smoke' });
     out.push(resultOf(step, config, run, run.cached, plan.size));
   }
   return out;

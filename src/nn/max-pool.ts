@@ -1,5 +1,5 @@
-import { tf } from '../../backend';
-import { FeatureShape, Module } from '../module';
+import { tf } from '../backend';
+import { FeatureShape, Module } from './module';
 
 /**
  * torch.nn.MaxPool2d with symmetric padding. TensorFlow's 'same' pads only the bottom/right for a

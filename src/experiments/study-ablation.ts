@@ -9,20 +9,21 @@ import * as path from 'path';
 import { tf } from '../backend';
 import { augmentConfig } from '../augment/config';
 import { buildEvalTransform } from '../augment/transforms';
-import { Subset, type Sample } from '../data/dataset';
+import { Subset } from '../data/dataset';
 import { flowers5 } from '../data/datasets';
-import { encodeImage } from '../data/decode';
+import { encodeImage } from '../image/decode';
 import { DataLoader } from '../data/loader';
-import { escapeHtml } from '../notebook/table';
+import { escapeHtml } from '../util/html';
 import type { AugmentSettings, TrainConfig } from '../train/config';
-import { cachedRun, cachedRunDir, type RunRecord } from '../train/cached-run';
+import { cachedRun, cachedRunDir, type RunRecord } from './cached-run';
 import { findCheckpoint, loadCheckpointWeights } from '../train/checkpoint';
 import type { TrainRecipe } from '../train/recipe';
-import type { Mode } from '../notebook/mode';
-import { complexity } from './count';
-import { withoutInit } from './init';
-import { createModel } from './registry';
-import { STUDY_ARCHS, STUDY_PRESETS, STUDY_PRESET_NAMES, type StudyPreset } from './study';
+import type { Mode } from '../util/mode';
+import { complexity } from '../convnext/count';
+import { withoutInit } from '../nn/init';
+import { createModel } from '../convnext/registry';
+import { STUDY_PRESETS, STUDY_PRESET_NAMES, type StudyPreset } from '../convnext/study';
+import type { Sample } from '../image/sample';
 
 export interface AblationSettings {
   mode: Mode;
@@ -132,7 +133,7 @@ export async function runAblation(s: AblationSettings, root: string, o: Ablation
   const quiet = () => undefined;
   const run = async (config: TrainConfig): Promise<RunRecord> => {
     const t0 = Date.now();
-    const r = await cachedRun(config, root, { log: quiet, progress: o.progress ?? false });
+    const r = await cachedRun(config, root, { log: quiet, progress: o.progress ?? false, standIn: s.mode === 'smoke' });
     const last = r.metrics[r.metrics.length - 1];
     log(`${r.cached ? 'reused' : 'trained'} ${config.name} (${path.basename(r.dir)}): val acc ` +
       `${(100 * (last?.valTop1 ?? NaN)).toFixed(1)}%${r.cached ? '' : `, ${((Date.now() - t0) / 60000).toFixed(1)} min`}`);
@@ -297,7 +298,7 @@ export interface ValidationPredictions {
  * all classes appear), with the images themselves for display.
  */
 export async function validationPredictions(s: AblationSettings, run: RunRecord, count: number): Promise<ValidationPredictions> {
-  const { val } = await flowers5({ seed: s.splitSeed, perClass: s.perClass, progress: false });
+  const { val } = await flowers5({ seed: s.splitSeed, perClass: s.perClass, progress: false, standIn: s.mode === 'smoke' });
   const step = Math.max(1, Math.floor(val.length / count));
   const indices = Int32Array.from({ length: Math.min(count, val.length) }, (_, i) => i * step);
   const subset = new Subset(val, indices);

@@ -1,10 +1,10 @@
 /**
  * Squeeze-and-Excitation (Hu et al., CVPR 2018) with the reproduction study's BatchNorm on its output.
  */
-import { tf } from '../../backend';
-import { BatchNorm2d } from '../batch-norm';
-import { Linear } from '../layers';
-import { FeatureShape, MacCounter, Module } from '../module';
+import { tf } from '../backend';
+import { BatchNorm2d } from './batch-norm';
+import { Linear } from './layers';
+import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool, scaleChannels } from './pool';
 
 export interface SqueezeExciteOptions {

@@ -6,9 +6,9 @@
 import { tf } from '../backend';
 import type { AugmentConfig } from '../augment/config';
 import { buildBatchTransform, buildEvalTransform, buildTrainTransform } from '../augment/transforms';
-import { ThroughputTimer } from '../metrics/throughput';
-import type { Dataset } from './dataset';
-import { DataLoader } from './loader';
+import { ThroughputTimer } from '../util/timing';
+import type { Dataset } from '../data/dataset';
+import { DataLoader } from '../data/loader';
 
 export interface PipelineMeasureOptions {
   dataset: Dataset;

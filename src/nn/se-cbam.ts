@@ -1,6 +1,6 @@
 /** The study's hybrid: Squeeze-and-Excitation first, then CBAM on its output. */
-import { tf } from '../../backend';
-import { FeatureShape, MacCounter, Module } from '../module';
+import { tf } from '../backend';
+import { FeatureShape, MacCounter, Module } from './module';
 import { CBAM, CBAMOptions } from './cbam';
 import { SqueezeExcite, SqueezeExciteOptions } from './squeeze-excite';
 

@@ -2,9 +2,9 @@
  * The reproduction study's "DynamicConv2d": a conv whose kernel is rescaled per sample by factors
  * computed from the input (adaptive avgpool → 1x1 conv → sigmoid).
  */
-import { tf } from '../../backend';
-import { Conv2dOptions, ConvLayer, Linear } from '../layers';
-import { FeatureShape, MacCounter, Module } from '../module';
+import { tf } from '../backend';
+import { Conv2dOptions, ConvLayer, Linear } from './layers';
+import { FeatureShape, MacCounter } from './module';
 import { globalAvgPool, scaleChannels } from './pool';
 
 /**

@@ -6,10 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { configHash, type TrainConfig } from './config';
-import type { TrainRecipe } from './recipe';
-import { runFromConfig, type RunOptions } from './run-config';
-import type { EpochRecord } from './trainer';
+import { configHash, type TrainConfig } from '../train/config';
+import type { TrainRecipe } from '../train/recipe';
+import { runFromConfig, type RunOptions } from '../train/run-config';
+import type { EpochRecord } from '../train/trainer';
 
 export interface EvalFile {
   classes: string[];

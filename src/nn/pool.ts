@@ -1,5 +1,5 @@
 /** Pooling helpers shared by the attention modules (NHWC). */
-import { tf } from '../../backend';
+import { tf } from '../backend';
 
 /** Global average pool over H and W: [N, H, W, C] → [N, C] (nn.AdaptiveAvgPool2d(1), flattened). */
 export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {

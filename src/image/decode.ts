@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 
-import type { Sample } from './dataset';
+import type { RgbImage, Sample } from './sample';
 
 /** Thrown for a file that exists but cannot be decoded; names the file. */
 export class CorruptImageError extends Error {
@@ -15,13 +15,6 @@ export class CorruptImageError extends Error {
     super(`cannot decode image ${path}: ${cause instanceof Error ? cause.message : String(cause)}`);
     this.name = 'CorruptImageError';
   }
-}
-
-export interface RgbImage {
-  image: Uint8Array;
-  height: number;
-  width: number;
-  channels: 3;
 }
 
 /**

@@ -2,10 +2,10 @@
  * Dynamic convolution (Chen et al., "Dynamic Convolution: Attention over Convolution Kernels", CVPR
  * 2020) for the depthwise conv of a ConvNeXt block: K parallel kernels mixed per sample by attention.
  */
-import { tf } from '../../backend';
-import { truncNormal } from '../init';
-import { Linear } from '../layers';
-import { FeatureShape, MacCounter, Module } from '../module';
+import { tf } from '../backend';
+import { truncNormal } from './init';
+import { Linear } from './layers';
+import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool } from './pool';
 import { reducedWidth } from './squeeze-excite';
 

@@ -1,0 +1,4 @@
+export * from './decode';
+export * from './normalize';
+export * from './sample';
+export * from './batch';

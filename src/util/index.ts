@@ -1,0 +1,6 @@
+export * from './rng';
+export * from './folder-lock';
+export * from './timing';
+export * from './mode';
+export * from './html';
+export * from './fs';
