@@ -11,8 +11,9 @@ describe('ConvNeXt model', () => {
     }
   });
 
-  it('rejects unknown model names, listing the known ones', () => {
-    assert.throws(() => createModel('convnext_huge'), /unknown model "convnext_huge"\. Known models: .*convnext_tiny/);
+  it('rejects unknown model names, suggesting the closest known ones', () => {
+    assert.throws(() => createModel('convnext_huge'), /unknown model "convnext_huge" \(did you mean [^)]*convnext_base[^)]*\?\); .* shows all \d+/);
+    assert.throws(() => createModel('resnet_50'), /unknown model "resnet_50" \(did you mean resnet50/);
   });
 
   it('stochastic depth rises linearly from 0 to the rate over all blocks (torch.linspace)', () => {

@@ -6,7 +6,7 @@
 import { strict as assert } from 'assert';
 import { tf } from '../src/backend';
 import { Block } from '../src/convnext/block';
-import { Conv2d } from '../src/nn/layers';
+import { Conv2d } from '../src/nn/conv';
 import { ConvNeXt } from '../src/convnext/convnext';
 import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import {
   ConvNeXt, ModernResNet, ROADMAP, buildModernResNet, complexity, configDiff, createModel, listModels, macsByPart,
-  normElements, roadmapStep
+  normElements, roadmapModelName, roadmapStep
 } from '../src/convnext';
 import { readComplexity } from './fixtures/roadmap/load';
 import { withoutInit } from "../src/nn";
@@ -51,7 +51,7 @@ describe('roadmap: every step\'s params, MACs and normalised elements', () => {
   }
 
   it('16-convnext-t is the library\'s ConvNeXt-T: same params and MACs as convnext_tiny', () => {
-    const a = counted('roadmap/16-convnext-t');
+    const a = counted('roadmap_16_convnext_t');
     const b = counted('convnext_tiny');
     assert.equal(a.params, 28_589_128);
     assert.equal(a.params, b.params);
@@ -67,7 +67,7 @@ describe('roadmap: every step\'s params, MACs and normalised elements', () => {
 
   for (const step of ROADMAP.filter((s) => s.id !== '15-layer-norm')) {
     it(`${step.id}: MACs within 1% of the paper's ${step.paper.gflops} GFLOPs`, () => {
-      const { m, macs } = counted(`roadmap/${step.id}`);
+      const { m, macs } = counted(roadmapModelName(step));
       const gap = macs / 1e9 / step.paper.gflops - 1;
       assert.ok(Math.abs(gap) < 0.01, `${(macs / 1e9).toFixed(3)} G vs ${step.paper.gflops} G (${(gap * 100).toFixed(2)}%)`);
       m.dispose();
@@ -77,9 +77,9 @@ describe('roadmap: every step\'s params, MACs and normalised elements', () => {
   it('15-layer-norm: the paper\'s 4.46 is ConvNeXt-T\'s count, not this architecture\'s (explained in notebook 02)', () => {
     // Swapping BN for LN changes no conv, so the count stays at step 14's; the paper's 4.46 is the next
     // row's architecture (separate downsampling layers) rounded to two decimals.
-    const s14 = counted('roadmap/14-fewer-norms');
-    const s15 = counted('roadmap/15-layer-norm');
-    const s16 = counted('roadmap/16-convnext-t');
+    const s14 = counted('roadmap_14_fewer_norms');
+    const s15 = counted('roadmap_15_layer_norm');
+    const s16 = counted('roadmap_16_convnext_t');
     assert.equal(s15.macs, s14.macs);
     assert.equal((s16.macs / 1e9).toFixed(2), '4.46');
     assert.ok(s15.macs / 1e9 / 4.46 - 1 < -0.05);
@@ -93,9 +93,9 @@ describe('roadmap: every step\'s params, MACs and normalised elements', () => {
 });
 
 describe('roadmap: configs and registry', () => {
-  it('registers the baselines and all 16 steps under roadmap/<step>', () => {
+  it('registers the baselines and all 16 steps under roadmap_<step>', () => {
     const names = listModels();
-    for (const n of ['resnet18', 'resnet50', 'resnet200', ...ROADMAP.map((s) => `roadmap/${s.id}`)]) {
+    for (const n of ['resnet18', 'resnet50', 'resnet200', ...ROADMAP.map((s) => roadmapModelName(s))]) {
       assert.ok(names.includes(n), n);
     }
     assert.equal(ROADMAP.length, 16);
@@ -119,9 +119,9 @@ describe('roadmap: configs and registry', () => {
   });
 
   it('passes model options through (classes, layer scale) and rejects unknown steps', () => {
-    const m = withoutInit(() => createModel('roadmap/14-fewer-norms', { numClasses: 10, layerScaleInitValue: 1e-6 }));
+    const m = withoutInit(() => createModel('roadmap_14_fewer_norms', { numClasses: 10, layerScaleInitValue: 1e-6 }));
     assert.ok(m instanceof ModernResNet);
-    const base = withoutInit(() => createModel('roadmap/14-fewer-norms', { numClasses: 10 }));
+    const base = withoutInit(() => createModel('roadmap_14_fewer_norms', { numClasses: 10 }));
     // γ adds one value per output channel of every block: 3·96 + 3·192 + 9·384 + 3·768.
     assert.equal(m.numParams() - base.numParams(), 6624);
     assert.deepEqual(complexity(m, 224).outputShape, [1, 1, 10]);

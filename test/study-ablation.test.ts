@@ -43,17 +43,17 @@ describe('study ablation', () => {
     const clear = claims([
       row('convnext', base), row('dynamic', [0.50, 0.51, 0.52]), row('ff', [0.61, 0.62, 0.63]),
       row('cbam', [0.70, 0.71, 0.72]), row('se_ff', [0.55, 0.56, 0.57], [0.80, 0.80, 0.80]),
-      row('cbam_ff', [0.61, 0.62, 0.63], [0.8, 0.8, 0.8]), row('cbam_se', [0.60, 0.62, 0.64], [0.8, 0.8, 0.8]),
+      row('cbam_ff', [0.61, 0.62, 0.63], [0.8, 0.8, 0.8]), row('se_cbam', [0.60, 0.62, 0.64], [0.8, 0.8, 0.8]),
     ]);
     assert.deepEqual(clear, { 'CBAM helps most': 'holds', 'dynamic convolution hurts': 'holds', 'combining modules overfits': 'holds' });
     const noisy = claims([
       row('convnext', [0.5, 0.6, 0.7]), row('dynamic', [0.5, 0.6, 0.65]), row('ff', [0.55, 0.6, 0.7]),
-      row('cbam', [0.55, 0.62, 0.7]), row('se_ff', [0.5, 0.6, 0.7]), row('cbam_ff', [0.5, 0.6, 0.7]), row('cbam_se', [0.5, 0.6, 0.7]),
+      row('cbam', [0.55, 0.62, 0.7]), row('se_ff', [0.5, 0.6, 0.7]), row('cbam_ff', [0.5, 0.6, 0.7]), row('se_cbam', [0.5, 0.6, 0.7]),
     ]);
     assert.deepEqual(Object.values(noisy), ['inconclusive', 'inconclusive', 'inconclusive']);
     const opposite = claims([
       row('convnext', base), row('dynamic', [0.70, 0.71, 0.72]), row('ff', [0.75, 0.76, 0.77]),
-      row('cbam', [0.70, 0.71, 0.72]), row('se_ff', base), row('cbam_ff', base), row('cbam_se', base),
+      row('cbam', [0.70, 0.71, 0.72]), row('se_ff', base), row('cbam_ff', base), row('se_cbam', base),
     ]);
     assert.equal(opposite['dynamic convolution hurts'], 'does not hold');
     assert.equal(opposite['CBAM helps most'], 'does not hold', 'CBAM helps, but FF helps more');

@@ -40,7 +40,7 @@ describe('StudyConvNeXt', () => {
 
   it('keeps every plain ConvNeXt parameter name and shape when adding attention, FF or the scaled dwconv', () => {
     const plain = shapes(new ConvNeXt(arch));
-    for (const preset of ['cbam', 'cbam_se', 'se_ff', 'dynamic'] as const) {
+    for (const preset of ['cbam', 'se_cbam', 'se_ff', 'dynamic'] as const) {
       const m = createStudyModel(preset, arch);
       const s = shapes(m);
       for (const [name, shape] of plain) assert.equal(s.get(name), shape, `${preset}: ${name}`);

@@ -7,7 +7,6 @@ import { getModelEntry } from '../src/convnext/registry';
 import { applyTrainFlags } from '../src/cli/commands/train';
 import { checkConfig, configHash, loadConfigFile, parseValue, setPath } from '../src/train/config';
 import { PAPER_RECIPE, resolveRecipe } from '../src/train/recipe';
-import '../src/convnext/cifar';
 
 const CONFIGS = path.join(__dirname, '..', 'configs');
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 
 import { tf } from '../src/backend';
-import { Linear } from '../src/nn/layers';
+import { Linear } from '../src/nn/linear';
 import { ModelEma } from '../src/train/ema';
 
 describe('ModelEma (timm ModelEmaV2)', () => {

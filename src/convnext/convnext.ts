@@ -1,6 +1,8 @@
 import { tf } from '../backend';
 import { Block, BlockOptions } from './block';
-import { Conv2d, LayerNorm, Linear } from '../nn/layers';
+import { Linear } from '../nn/linear';
+import { Conv2d } from '../nn/conv';
+import { LayerNorm } from '../nn/norm';
 import { FeatureShape, MacCounter, Module, Sequential } from '../nn/module';
 import { createStem, stemStride, type StemType } from './stem';
 

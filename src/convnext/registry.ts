@@ -1,31 +1,21 @@
-import { ConvNeXt, ConvNeXtConfig } from './convnext';
-import { Module } from '../nn/module';
+/**
+ * Every model this library builds, in one place and complete on import: each family lists its entries in
+ * its own file under models/ (as timm's `@register_model` functions), and this module collects them all.
+ * One naming scheme, timm's: lowercase snake_case, family first.
+ */
+import { didYouMean } from '../util/suggest';
+import type { Classifier, ModelEntry, ModelOptions } from './model';
+import { CIFAR_MODELS } from './models/cifar';
+import { CONVNEXT_MODELS } from './models/convnext';
+import { RESNET_MODELS, ROADMAP_MODELS } from './models/roadmap';
+import { STUDY_MODELS } from './models/study';
 
-/** Anything the registry can build: a module with a logits forward pass. */
-export interface Classifier extends Module {
-  forward(x: import('../backend').tf.Tensor4D): import('../backend').tf.Tensor2D;
-}
-
-export interface ModelOptions {
-  numClasses?: number;
-  inChans?: number;
-  dropPathRate?: number;
-  headInitScale?: number;
-  layerScaleInitValue?: number;
-}
-
-export interface ModelEntry {
-  name: string;
-  description: string;
-  /** Input resolution the model is usually evaluated at. */
-  defaultSize: number;
-  create(opts: ModelOptions): Classifier;
-}
+const NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
 const entries = new Map<string, ModelEntry>();
-
-export function registerModel(entry: ModelEntry): void {
-  if (entries.has(entry.name)) throw new Error(`model ${entry.name} is registered twice`);
+for (const entry of [...CONVNEXT_MODELS, ...CIFAR_MODELS, ...RESNET_MODELS, ...ROADMAP_MODELS, ...STUDY_MODELS]) {
+  if (!NAME.test(entry.name)) throw new Error(`model name "${entry.name}" is not lowercase snake_case`);
+  if (entries.has(entry.name)) throw new Error(`model ${entry.name} is listed twice`);
   entries.set(entry.name, entry);
 }
 
@@ -33,36 +23,16 @@ export function listModels(): string[] {
   return [...entries.keys()];
 }
 
+/** The entry of `name`, or an error suggesting the closest known names. */
 export function getModelEntry(name: string): ModelEntry {
   const e = entries.get(name);
   if (!e) {
-    throw new Error(`unknown model "${name}". Known models: ${listModels().join(', ')}`);
+    throw new Error(`unknown model "${name}"${didYouMean(name, entries.keys())}; ` +
+      `listModels() or \`convnext info --list\` shows all ${entries.size}`);
   }
   return e;
 }
 
 export function createModel(name: string, opts: ModelOptions = {}): Classifier {
   return getModelEntry(name).create(opts);
-}
-
-/** Depths and widths of the ConvNeXt family (atto…nano from timm, tiny…xlarge from the paper). */
-export const CONVNEXT_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims'>> = {
-  atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320] },
-  femto: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] },
-  pico: { depths: [2, 2, 6, 2], dims: [64, 128, 256, 512] },
-  nano: { depths: [2, 2, 8, 2], dims: [80, 160, 320, 640] },
-  tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768] },
-  small: { depths: [3, 3, 27, 3], dims: [96, 192, 384, 768] },
-  base: { depths: [3, 3, 27, 3], dims: [128, 256, 512, 1024] },
-  large: { depths: [3, 3, 27, 3], dims: [192, 384, 768, 1536] },
-  xlarge: { depths: [3, 3, 27, 3], dims: [256, 512, 1024, 2048] },
-};
-
-for (const [variant, arch] of Object.entries(CONVNEXT_VARIANTS)) {
-  registerModel({
-    name: `convnext_${variant}`,
-    description: `ConvNeXt-${variant}: depths ${arch.depths.join(',')}, dims ${arch.dims.join(',')}`,
-    defaultSize: 224,
-    create: (opts) => new ConvNeXt({ ...arch, ...opts }),
-  });
 }

@@ -5,7 +5,9 @@
  * spirit of "Early convolutions help transformers see better" (Xiao et al., 2021). On 32x32 images, where
  * every 4x4 patch is an eighth of the image's width, the overlap keeps the edges between patches.
  */
-import { Conv2d, GELU, LayerNorm } from '../nn/layers';
+import { Conv2d } from '../nn/conv';
+import { LayerNorm } from '../nn/norm';
+import { GELU } from '../nn/activation';
 import { Sequential } from '../nn/module';
 
 /**

@@ -12,9 +12,8 @@ import { FeatureFusion, FusionMode } from '../nn/feature-fusion';
 import { ScaledDynamicConv2d } from '../nn/scaled-conv';
 import { SECBAM } from '../nn/se-cbam';
 import { SqueezeExcite } from '../nn/squeeze-excite';
-import { CONVNEXT_VARIANTS, listModels, registerModel } from './registry';
 
-export type AttentionKind = 'se' | 'cbam' | 'se-cbam';
+export type AttentionKind = 'se' | 'cbam' | 'se_cbam';
 /** 'dynamic': Chen et al.'s K-kernel attention; 'scaled': the study's input-conditioned kernel scaling. */
 export type DwconvKind = 'dynamic' | 'scaled';
 
@@ -63,8 +62,8 @@ function attentionFactory(p: AttentionPlacement): (dim: number) => FeatureLayer 
   switch (p.kind) {
     case 'se': return (dim) => new SqueezeExcite(dim, { reduction });
     case 'cbam': return (dim) => new CBAM(dim, { reduction });
-    case 'se-cbam': return (dim) => new SECBAM(dim, { se: { reduction }, cbam: { reduction } });
-    default: throw new Error(`unknown attention kind '${String(p.kind)}' (se, cbam, se-cbam)`);
+    case 'se_cbam': return (dim) => new SECBAM(dim, { se: { reduction }, cbam: { reduction } });
+    default: throw new Error(`unknown attention kind '${String(p.kind)}' (se, cbam, se_cbam)`);
   }
 }
 
@@ -148,7 +147,7 @@ export const STUDY_PRESETS = {
   cbam: { label: '+CBAM', modules: { attention: { kind: 'cbam' } } },
   se_ff: { label: '+SE&FF', modules: { attention: { kind: 'se' }, fusion: {} } },
   cbam_ff: { label: '+CBAM&FF', modules: { attention: { kind: 'cbam' }, fusion: {} } },
-  cbam_se: { label: '+CBAM&SE', modules: { attention: { kind: 'se-cbam' } } },
+  se_cbam: { label: '+CBAM&SE', modules: { attention: { kind: 'se_cbam' } } },
 } satisfies Record<string, { label: string; modules: Pick<StudyConfig, 'attention' | 'dwconv' | 'fusion'> }>;
 
 export type StudyPreset = keyof typeof STUDY_PRESETS;
@@ -160,28 +159,4 @@ export function createStudyModel(preset: StudyPreset, arch: Omit<StudyConfig, 'a
   const p = STUDY_PRESETS[preset];
   if (!p) throw new Error(`unknown study preset '${preset}'. Known: ${STUDY_PRESET_NAMES.join(', ')}`);
   return new StudyConvNeXt({ ...arch, ...p.modules });
-}
-
-/**
- * Architectures the study rows are registered for: ConvNeXt-T (the study's), atto (the family's
- * smallest) and `mini`, sized for the quick CPU ablation (notebook 04: 64 px, about 0.6M params).
- */
-export const STUDY_ARCHS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims'>> = {
-  mini: { depths: [1, 1, 2, 1], dims: [24, 48, 96, 192] },
-  atto: CONVNEXT_VARIANTS.atto,
-  tiny: CONVNEXT_VARIANTS.tiny,
-};
-
-for (const [variant, arch] of Object.entries(STUDY_ARCHS)) {
-  for (const preset of STUDY_PRESET_NAMES) {
-    const name = `study_${variant}_${preset}`;
-    // Registration is global; a second import of this module (tsx + notebooks) must not throw.
-    if (listModels().includes(name)) continue;
-    registerModel({
-      name,
-      description: `ConvNeXt-${variant} ${STUDY_PRESETS[preset].label} (reproduction study, Table 3)`,
-      defaultSize: 224,
-      create: (opts) => createStudyModel(preset, { ...arch, ...opts }),
-    });
-  }
 }

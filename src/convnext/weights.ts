@@ -10,7 +10,8 @@
  *   everything else    unchanged
  */
 import { tf } from '../backend';
-import { ConvLayer, Linear } from '../nn/layers';
+import { Linear } from '../nn/linear';
+import { ConvLayer } from '../nn/conv';
 import { Module } from '../nn/module';
 import { RawTensor, SafetensorsError, readSafetensors, toFloat32, writeSafetensors } from './safetensors';
 

@@ -3,6 +3,7 @@
  * the recipe beside the paper's, schedules as traces, curves and confusion matrices from run folders,
  * augmentation views as an image grid, and the recipe ablation's configs.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { augmentConfig, PAPER_AUGMENT } from '../augment/config';
@@ -11,7 +12,8 @@ import { encodeImage } from '../image/decode';
 import { ImageFolder } from '../data/image-folder';
 import { cifar10Root } from '../data/datasets';
 import { deriveSeed, Rng, Stream } from '../util/rng';
-import type { EvalFile, RunRecord } from './cached-run';
+import { cachedRun, evalFilePath, readRun, type EvalFile, type EvalSummary, type RunRecord } from './cached-run';
+import type { Mode } from '../util/mode';
 import { setPath, type AugmentSettings, type TrainConfig } from '../train/config';
 import { PAPER_RECIPE, type TrainRecipe } from '../train/recipe';
 import { transforms } from '../train/run-config';
@@ -209,4 +211,122 @@ export function sweepRows(runs: SweepRun[]): Array<Record<string, string | numbe
       'top-1 (%)': 100 * r.final,
     };
   });
+}
+
+/**
+ * A tiny version of `c` for smoke runs: a two-stage 8/16-channel model on `perClass` training and
+ * `valPerClass` test images read straight from the image folders, one epoch of batch 20.
+ */
+export function tinyConfig(c: TrainConfig, trainRoot: string, perClass: number, valPerClass: number): TrainConfig {
+  return {
+    ...c,
+    model: { arch: { depths: [1, 1], dims: [8, 16], stemPatchSize: 2, kernelSize: 3 } },
+    data: { train: trainRoot, val: trainRoot.replace(/train$/, 'test'), perClass, valPerClass },
+    recipe: { ...c.recipe, epochs: 1, batchSize: 20, warmupSteps: 1 },
+  };
+}
+
+export interface BenchmarkRun {
+  run: RunRecord;
+  /** True when the finished benchmark run folder was reused instead of training. */
+  reused: boolean;
+  /** One line saying which run this is and why. */
+  message: string;
+  /** Flip test-time augmentation results (`convnext eval --flip-tta`), when that file exists. */
+  tta?: EvalSummary;
+}
+
+export interface BenchmarkRunOptions {
+  /** The benchmark's own run folder (from `convnext train --config configs/cifar10-quick.yaml`). */
+  mainDir: string;
+  /** Where a stand-in run is cached by config hash. */
+  cacheRoot: string;
+  /** The CIFAR-10 training folder (smoke mode reads a few images from it). */
+  trainRoot: string;
+}
+
+/**
+ * The CIFAR-10 benchmark's run: the finished run in `mainDir` when there is one (not in smoke mode);
+ * otherwise a stand-in trained into `cacheRoot` and reused from there: the tiny model on 40 images in
+ * smoke mode, one epoch of the benchmark in quick mode, the whole benchmark in full mode.
+ */
+export async function benchmarkRun(benchmark: TrainConfig, mode: Mode, o: BenchmarkRunOptions): Promise<BenchmarkRun> {
+  const finished = readRun(o.mainDir);
+  let run: RunRecord;
+  let message: string;
+  let reused = false;
+  if (mode !== 'smoke' && finished?.finished) {
+    run = finished;
+    reused = true;
+    message = `reusing the finished benchmark run in ${o.mainDir} (trained ${finished.summary!.trainMinutes.toFixed(1)} min); not retraining`;
+  } else {
+    const stand: TrainConfig = mode === 'smoke' ? tinyConfig(benchmark, o.trainRoot, 4, 2)
+      : mode === 'quick' ? setPath(benchmark, 'recipe.epochs', 1) : benchmark;
+    message = `${o.mainDir} holds no finished run: training ${mode === 'full' ? 'the benchmark' : 'a shorter version'} (${stand.recipe?.epochs} epoch(s)) instead`;
+    run = await cachedRun({ ...stand, name: `benchmark-${mode}` }, o.cacheRoot, { progress: false, log: () => undefined, standIn: mode === 'smoke' });
+  }
+  if (!run.eval || !run.summary) throw new Error(`the benchmark run ${run.dir} has no final evaluation`);
+  const ttaFile = evalFilePath(run.dir, 'cifar10', { flipTta: true });
+  const tta = fs.existsSync(ttaFile) ? (JSON.parse(fs.readFileSync(ttaFile, 'utf8')) as EvalFile).model : undefined;
+  return { run, reused, message, tta };
+}
+
+/** Images of one epoch of a run, from its first epoch's rate and duration. */
+export function epochImages(run: RunRecord): number {
+  const e = run.metrics[0];
+  return e ? Math.round(e.trainImagesPerSec * e.trainSeconds) : 0;
+}
+
+/** Mean of a run's per-epoch training rates (images/s). */
+export function meanTrainRate(run: RunRecord): number {
+  return run.metrics.length ? run.metrics.reduce((a, r) => a + r.trainImagesPerSec, 0) / run.metrics.length : NaN;
+}
+
+/** The recipe ablation's budget: the benchmark cut to a few hundred updates (smoke: the tiny model on 40 images). */
+export function ablationBudget(benchmark: TrainConfig, mode: Mode, trainRoot: string): TrainConfig {
+  if (mode === 'smoke') return tinyConfig(benchmark, trainRoot, 4, 2);
+  if (mode === 'quick') {
+    return setPath(setPath(setPath(setPath(benchmark, 'data.perClass', 1000), 'data.valPerClass', 300), 'recipe.epochs', 3), 'recipe.warmupSteps', 30);
+  }
+  return setPath(setPath(benchmark, 'data.perClass', 2000), 'recipe.warmupSteps', 100);
+}
+
+/** The ablation's EMA decay per mode: an average over about a tenth of the run's updates. */
+export const ABLATION_EMA_DECAY: Record<Mode, number> = { smoke: 0.9, quick: 0.99, full: 0.999 };
+
+export interface AblationResult {
+  a: Ablation;
+  r: RunRecord & { cached: boolean };
+  /** Test top-1 (fraction): the better of live and EMA weights for runs that evaluate the EMA. */
+  top1: number;
+}
+
+/** The reported top-1 of a run: the better of live and EMA weights when it evaluates the EMA, as the official code does. */
+export function reportedTop1(r: RunRecord, evalEma: boolean | undefined): number {
+  const ev = r.eval;
+  if (!ev) throw new Error(`run ${r.dir} has no final evaluation`);
+  return ev.ema?.top1 !== undefined && evalEma ? Math.max(ev.model.top1, ev.ema.top1) : ev.model.top1;
+}
+
+/** Trains (or reads back from `root`) every ablation in turn, one log line each. */
+export async function runRecipeAblation(
+  ablations: Ablation[], root: string, o: { standIn?: boolean; log?: (line: string) => void } = {},
+): Promise<AblationResult[]> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const results: AblationResult[] = [];
+  for (const a of ablations) {
+    const t0 = Date.now();
+    const r = await cachedRun(a.config, root, { progress: false, log: () => undefined, standIn: o.standIn });
+    const top1 = reportedTop1(r, a.config.recipe?.evalEma);
+    results.push({ a, r, top1 });
+    log(`${a.name.padEnd(12)} top-1 ${(100 * top1).toFixed(2)}%  ${r.cached ? '(cached)' : `(${((Date.now() - t0) / 60000).toFixed(1)} min)`}`);
+  }
+  return results;
+}
+
+/** A sweep run's final test top-1 (%) by name; throws for an unknown name. */
+export function sweepTop1(runs: SweepRun[], name: string): number {
+  const r = runs.find((x) => x.cfg.name === name);
+  if (!r) throw new Error(`no sweep run "${name}"`);
+  return 100 * r.final;
 }

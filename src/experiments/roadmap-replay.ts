@@ -1,20 +1,19 @@
 /**
  * The trained replay of the roadmap: every step trained with one fixed recipe and seed, each run cached
  * in a folder named by its config hash (a finished run is read back, not retrained). Quick mode trains
- * the 32x32 adaptations (`roadmap-cifar/<step>`) on a CIFAR-10 subset; full mode trains the ImageNet
- * models (`roadmap/<step>`) with the paper's recipe. Imported directly (not from src/convnext's index)
- * because it pulls in the trainer and the data pipeline.
+ * the 32x32 adaptations (`roadmap_cifar_<step>`) on a CIFAR-10 subset; full mode trains the ImageNet
+ * models (`roadmap_<step>`) with the paper's recipe.
  */
 import * as path from 'path';
 import type { Mode } from '../util/mode';
 import { cachedRun, cachedRunDir, readRun, type RunRecord } from './cached-run';
 import type { Normalization } from '../image/normalize';
 import type { TrainConfig } from '../train/config';
+import { PAPER_RECIPE } from '../train/recipe';
 import { complexity } from '../convnext/count';
 import { withoutInit } from '../nn/init';
 import { createModel } from '../convnext/registry';
-import { ROADMAP, type RoadmapStep } from '../convnext/roadmap/steps';
-import '../convnext/roadmap/register';
+import { ROADMAP, roadmapModelName, type RoadmapStep } from '../convnext/roadmap/steps';
 
 export interface ReplayPlan {
   mode: Mode;
@@ -24,7 +23,16 @@ export interface ReplayPlan {
   /** One line saying what is trained on what. */
   description: string;
   configs: TrainConfig[];
+  /** Training images of one epoch, validation images, epochs and batch size (undefined: the trainer's default). */
+  trainImages: number;
+  valImages: number;
+  epochs: number;
+  batchSize?: number;
 }
+
+/** ImageNet-1K's training and validation set sizes (full mode). */
+const IMAGENET_IMAGES = { train: 1_281_167, val: 50_000 };
+const CIFAR_CLASSES = 10;
 
 const CIFAR_NORM: Normalization = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
@@ -69,7 +77,7 @@ export function replayConfig(step: RoadmapStep, mode: Mode, dataDir?: string): T
     const root = dataDir ?? path.join('data', 'imagenet');
     return {
       name: `roadmap-${step.id}`,
-      model: { name: `roadmap/${step.id}`, options: { dropPathRate: PAPER_DROP_PATH_T, layerScaleInitValue: 1e-6 } },
+      model: { name: roadmapModelName(step), options: { dropPathRate: PAPER_DROP_PATH_T, layerScaleInitValue: 1e-6 } },
       data: { train: path.join(root, 'train'), val: path.join(root, 'val') },
       recipe: { microBatch: 128, seed: 0 },
     };
@@ -79,7 +87,7 @@ export function replayConfig(step: RoadmapStep, mode: Mode, dataDir?: string): T
     name: `roadmap-${step.id}`,
     // Layer scale off for every step: in ~190 updates a γ starting at 1e-6 cannot grow (AdamW moves it
     // by about lr per update), and the same setting for all keeps the last step's diff to its layout.
-    model: { name: `roadmap-cifar/${step.id}`, options: { dropPathRate: 0, layerScaleInitValue: 0 } },
+    model: { name: roadmapModelName(step, 'cifar'), options: { dropPathRate: 0, layerScaleInitValue: 0 } },
     data: { name: 'cifar10', perClass: s.perClass, evalBatchSize: 250, ...(dataDir ? { dataDir } : {}) },
     augment: CIFAR_AUGMENT,
     recipe: {
@@ -98,7 +106,13 @@ export function replayPlan(mode: Mode, dataDir?: string): ReplayPlan {
     : mode === 'quick'
       ? cifarDescription(CIFAR_SCALES.quick)
       : `${cifarDescription(CIFAR_SCALES.smoke)}, three steps (a pipeline check, not a result)`;
-  return { mode, steps, size: mode === 'full' ? 224 : 32, description, configs };
+  const budget = mode === 'full'
+    ? { trainImages: IMAGENET_IMAGES.train, valImages: IMAGENET_IMAGES.val, epochs: configs[0]?.recipe?.epochs ?? PAPER_RECIPE.epochs, batchSize: configs[0]?.recipe?.batchSize ?? PAPER_RECIPE.batchSize }
+    : {
+      trainImages: CIFAR_SCALES[mode].perClass! * CIFAR_CLASSES, valImages: CIFAR_SCALES[mode].perClass! * CIFAR_CLASSES,
+      epochs: CIFAR_SCALES[mode].epochs, batchSize: CIFAR_SCALES[mode].batchSize,
+    };
+  return { mode, steps, size: mode === 'full' ? 224 : 32, description, configs, ...budget };
 }
 
 export interface ReplayResult {

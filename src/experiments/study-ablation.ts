@@ -363,7 +363,7 @@ export function checkStudyClaims(rows: RowSummary[]): ClaimCheck[] {
   const dyn = cmp.get('dynamic');
   const gap = (r: RowSummary) => r.trainAcc.mean - r.valAcc.mean;
   const singles = ['dynamic', 'ff', 'cbam'].map(row).filter((r): r is RowSummary => !!r);
-  const combos = ['se_ff', 'cbam_ff', 'cbam_se'].map(row).filter((r): r is RowSummary => !!r);
+  const combos = ['se_ff', 'cbam_ff', 'se_cbam'].map(row).filter((r): r is RowSummary => !!r);
   const meanOf = (rs: RowSummary[], f: (r: RowSummary) => number) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
   const comboGap = meanOf(combos, gap);
   const singleGap = meanOf(singles, gap);

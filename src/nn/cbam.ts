@@ -1,7 +1,8 @@
 /** CBAM, the Convolutional Block Attention Module (Woo et al., ECCV 2018): channel, then spatial attention. */
 import { tf } from '../backend';
 import { BatchNorm2d } from './batch-norm';
-import { Conv2d, Linear } from './layers';
+import { Linear } from './linear';
+import { Conv2d } from './conv';
 import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool, globalMaxPool, scaleChannels } from './pool';
 import { reducedWidth } from './squeeze-excite';

@@ -4,7 +4,7 @@
  */
 import { tf } from '../backend';
 import { truncNormal } from './init';
-import { Linear } from './layers';
+import { Linear } from './linear';
 import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool } from './pool';
 import { reducedWidth } from './squeeze-excite';

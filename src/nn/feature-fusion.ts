@@ -3,7 +3,8 @@
  * width, then fused by a learned weighted sum or by concatenation and a 1x1 projection.
  */
 import { tf } from '../backend';
-import { LayerNorm, Linear } from './layers';
+import { Linear } from './linear';
+import { LayerNorm } from './norm';
 import { FeatureShape, MacCounter, Module, Sequential } from './module';
 
 export type FusionMode = 'sum' | 'concat';

@@ -1,5 +1,10 @@
 export * from './module';
-export * from './layers';
+export * from './linear';
+export * from './conv';
+export * from './norm';
+export * from './fast-norm';
+export * from './activation';
+export * from './drop-path';
 export { truncNormal, withoutInit } from './init';
 export * from './batch-norm';
 export * from './pool';

@@ -3,7 +3,8 @@
  * computed from the input (adaptive avgpool → 1x1 conv → sigmoid).
  */
 import { tf } from '../backend';
-import { Conv2dOptions, ConvLayer, Linear } from './layers';
+import { Linear } from './linear';
+import { Conv2dOptions, ConvLayer } from './conv';
 import { FeatureShape, MacCounter } from './module';
 import { globalAvgPool, scaleChannels } from './pool';
 

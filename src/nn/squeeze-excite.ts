@@ -3,7 +3,7 @@
  */
 import { tf } from '../backend';
 import { BatchNorm2d } from './batch-norm';
-import { Linear } from './layers';
+import { Linear } from './linear';
 import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool, scaleChannels } from './pool';
 

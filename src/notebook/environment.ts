@@ -1,6 +1,7 @@
 /** What a notebook runs on: the TensorFlow.js backend, library versions and the host's hardware. */
 import * as os from 'os';
 import { backendInfo, tf } from '../backend';
+import { type Row, vsPaper } from './table';
 
 export interface EnvironmentInfo {
   backend: string;
@@ -36,4 +37,22 @@ export function environmentInfo(): EnvironmentInfo {
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     platform: `${os.type()} ${os.release()} (${os.arch()})`,
   };
+}
+
+/** The "Software" table's rows: our framework and versions beside the paper's PyTorch + timm. */
+export function softwareRows(env: EnvironmentInfo): Row[] {
+  return [
+    { item: 'framework', ...vsPaper('setting', 'PyTorch + timm', `TensorFlow.js, backend ${env.backend} ("${env.tfjsBackend}")`) },
+    ...Object.entries(env.versions).map(([name, version]) => ({ item: name, ...vsPaper('setting', null, version) })),
+  ];
+}
+
+/** The "Hardware" table's rows: this machine beside the paper's V100 (Table 1's throughput). */
+export function hardwareRows(env: EnvironmentInfo): Row[] {
+  return [
+    { item: 'processor', ...vsPaper('setting', 'NVIDIA V100 GPU (Table 1 throughput)', env.cpuModel) },
+    { item: 'logical cores', ...vsPaper('setting', null, env.cpus) },
+    { item: 'memory (GiB)', ...vsPaper('setting', null, env.memoryGiB) },
+    { item: 'operating system', ...vsPaper('setting', null, env.platform) },
+  ];
 }

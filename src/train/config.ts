@@ -10,7 +10,7 @@ import * as yaml from 'js-yaml';
 
 import type { AugmentConfig } from '../augment/config';
 import type { ConvNeXtConfig } from '../convnext/convnext';
-import type { ModelOptions } from '../convnext/registry';
+import type { ModelOptions } from '../convnext/model';
 import type { TrainRecipe } from './recipe';
 
 export interface ModelConfig {

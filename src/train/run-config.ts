@@ -22,7 +22,6 @@ import { accumSteps, resolveRecipe } from './recipe';
 import { RunDir } from './run-dir';
 import { withSeed } from './seed';
 import { evaluate, fit, type Classifier, type EvalResult, type FitOptions, type FitResult } from './trainer';
-import '../convnext/cifar';
 
 export interface RunOptions {
   /** Run folder; default config.out, else runs/<name>. */

@@ -4,3 +4,4 @@ export * from './timing';
 export * from './mode';
 export * from './html';
 export * from './fs';
+export * from './suggest';

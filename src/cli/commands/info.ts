@@ -1,8 +1,8 @@
 /** `convnext info`: params and MACs of a registered model, per stage; `--list` names every model. */
 import type { Command } from 'commander';
-import { Classifier, complexity, getModelEntry, listModels } from '../../convnext';
+import { Classifier, checkInputSize, complexity, getModelEntry, listModels } from '../../convnext';
+import { withoutInit } from '../../nn';
 import { action, positiveInt } from '../errors';
-import { buildModel, checkInputSize, modelEntry } from '../model';
 
 interface InfoOptions {
   model?: string;
@@ -57,9 +57,9 @@ function runInfo(opts: InfoOptions): void {
     return;
   }
   if (!opts.model) throw new Error('--model NAME is required (see convnext info --list)');
-  const entry = modelEntry(opts.model);
+  const entry = getModelEntry(opts.model);
   const size = opts.size ?? entry.defaultSize;
-  const model = buildModel(opts.model, { numClasses: opts.classes, shapesOnly: true });
+  const model = withoutInit(() => entry.create({ numClasses: opts.classes }));
   try {
     checkInputSize(model, size);
     const c = complexity(model, size);

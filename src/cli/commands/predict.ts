@@ -7,10 +7,10 @@ import * as fs from 'fs';
 import type { Command } from 'commander';
 import { tf } from '../../backend';
 import { CropMode, loadEvalBatch } from '../../augment/eval-transform';
-import { StateDict, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
+import { StateDict, checkInputSize, getModelEntry, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
+import { withoutInit } from '../../nn';
 import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
 import { action, fraction, positiveInt } from '../errors';
-import { buildModel, checkInputSize, modelEntry } from '../model';
 
 interface PredictOptions {
   model: string;
@@ -55,7 +55,7 @@ function readLabels(file: string, classes: number): string[] {
 }
 
 async function runPredict(images: string[], opts: PredictOptions): Promise<void> {
-  const entry = modelEntry(opts.model);
+  const entry = getModelEntry(opts.model);
   const size = opts.size ?? entry.defaultSize;
   for (const img of images) if (!fs.existsSync(img)) throw new Error(`image not found: ${img}`);
   const { stateDict } = readStateDict(opts.weights);
@@ -63,7 +63,7 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
   const labels = opts.labels ? readLabels(opts.labels, classes)
     : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : undefined;
   // Weights overwrite every parameter (strict load), so skip the random initialisation.
-  const model = buildModel(opts.model, { numClasses: classes, shapesOnly: true });
+  const model = withoutInit(() => entry.create({ numClasses: classes }));
   try {
     checkInputSize(model, size);
     loadStateDict(model, stateDict, { source: opts.weights });

@@ -1,7 +1,5 @@
-export * from '../../nn/max-pool';
 export * from './residual-block';
 export * from './modern-resnet';
 export * from './steps';
 export * from './flops';
 export * from './summary';
-import './register';

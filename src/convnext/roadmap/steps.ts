@@ -12,7 +12,7 @@ export interface PaperFigures {
 }
 
 export interface RoadmapStep {
-  /** Registry name suffix, e.g. `07-move-up-dwconv` (model `roadmap/07-move-up-dwconv`). */
+  /** e.g. `07-move-up-dwconv` (registered as `roadmap_07_move_up_dwconv`, see roadmapModelName). */
   id: string;
   /** Row label of the paper's Fig. 2 / Table 10. */
   title: string;
@@ -100,8 +100,14 @@ function chain(): RoadmapStep[] {
 
 export const ROADMAP: readonly RoadmapStep[] = chain();
 
+/** Registry name of a roadmap step, at ImageNet scale or as its 32x32 adaptation. */
+export function roadmapModelName(step: Pick<RoadmapStep, 'id'>, scale: 'imagenet' | 'cifar' = 'imagenet'): string {
+  return `roadmap_${scale === 'cifar' ? 'cifar_' : ''}${step.id.replace(/-/g, '_')}`;
+}
+
+/** A step by its id (`09-kernel-7`) or its model name (`roadmap_09_kernel_7`). */
 export function roadmapStep(id: string): RoadmapStep {
-  const s = ROADMAP.find((r) => r.id === id || `roadmap/${r.id}` === id);
+  const s = ROADMAP.find((r) => r.id === id || roadmapModelName(r) === id);
   if (!s) throw new Error(`unknown roadmap step "${id}". Steps: ${ROADMAP.map((r) => r.id).join(', ')}`);
   return s;
 }

@@ -7,8 +7,8 @@
  * In 29.5 minutes on the 2-core CPU, timm's overlapping stem beat the 4x4 patchify stem, 80.04% to 79.19%
  * (configs/cifar10-quick.yaml).
  */
-import { ConvNeXt, type ConvNeXtConfig } from './convnext';
-import { listModels, registerModel } from './registry';
+import { ConvNeXt, type ConvNeXtConfig } from '../convnext';
+import type { ModelEntry } from '../model';
 
 export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'stemType' | 'kernelSize'>> = {
   /** The CIFAR-10 benchmark's model: 3 stages (8, 4, 2), 3x3 depthwise, 6.2M params. */
@@ -19,13 +19,9 @@ export const CIFAR_VARIANTS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dim
   convnext_cifar_s4: { stemPatchSize: 4, depths: [2, 2, 2, 2], dims: [64, 128, 256, 512], kernelSize: 7 },
 };
 
-for (const [name, arch] of Object.entries(CIFAR_VARIANTS)) {
-  // Registration is global; a second import of this module (tsx + notebooks) must not throw.
-  if (listModels().includes(name)) continue;
-  registerModel({
-    name,
-    description: `ConvNeXt for 32x32: ${arch.stemType && arch.stemType !== 'patch' ? `${arch.stemType} stem` : `stem ${arch.stemPatchSize}`}, depths ${arch.depths.join(',')}, dims ${arch.dims.join(',')}, kernel ${arch.kernelSize}`,
-    defaultSize: 32,
-    create: (opts) => new ConvNeXt({ ...arch, numClasses: 10, ...opts }),
-  });
-}
+export const CIFAR_MODELS: ModelEntry[] = Object.entries(CIFAR_VARIANTS).map(([name, arch]) => ({
+  name,
+  description: `ConvNeXt for 32x32: ${arch.stemType && arch.stemType !== 'patch' ? `${arch.stemType} stem` : `stem ${arch.stemPatchSize}`}, depths ${arch.depths.join(',')}, dims ${arch.dims.join(',')}, kernel ${arch.kernelSize}`,
+  defaultSize: 32,
+  create: (opts) => new ConvNeXt({ ...arch, numClasses: 10, ...opts }),
+}));
