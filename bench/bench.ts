@@ -20,7 +20,7 @@ import { backendInfo, tf } from '../src/backend';
 import { nativeStatus } from '../src/native';
 import { augmentConfig } from '../src/augment/config';
 import { Dataset, ImageFolder, flowers5, prepareCifar10, prepareFlowers5 } from '../src/data';
-import { TimingOptions, stats } from './lib/measure';
+import { timingStats, type TimingOptions } from '../src/util/timing';
 import {
   ModelCase, OursResult, caseName, flopsPerCall, matmulPeak, memoryOverSteps, oursResult, realVsSynthetic, runOursCase,
   writeCheckFiles,
@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     const ours = oursResult(oursRuns.flatMap((x) => x.timesMs), c.batch, flops, oursRuns[rounds - 1].tensorsAfter);
     const r: CaseResult = { case: c, flopsPerCall: flops, ours };
     if (torchRuns.length > 0) {
-      r.torch = { ...torchRuns[rounds - 1], ...stats(torchRuns.flatMap((x) => x.timesMs), c.batch) };
+      r.torch = { ...torchRuns[rounds - 1], ...timingStats(torchRuns.flatMap((x) => x.timesMs), c.batch) };
       r.ratio = ours.imagesPerSecond / r.torch.imagesPerSecond;
     }
     results.cases.push(r);
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     const steps = int(o.memorySteps, quick ? 10 : 100, 'memory-steps');
     const c: Omit<ModelCase, 'name'> = { model: 'convnext_atto', size: quick ? 32 : 64, batch: quick ? 4 : 32, mode: 'train', numClasses: 10, dropPath: 0.1 };
     log(`memory over ${steps} steps`);
-    results.memory = memoryOverSteps({ ...c, name: caseName(c) }, steps);
+    results.memory = await memoryOverSteps({ ...c, name: caseName(c) }, steps);
   }
 
   if (wanted.includes('pipeline')) {

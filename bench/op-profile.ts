@@ -13,6 +13,7 @@ import { tf } from '../src/backend';
 import { PackedWeight } from '../src/nn/packed-weight';
 import { createModel } from '../src/convnext/registry';
 import { nativeOps, nativeStatus } from '../src/native';
+import { median, timeStepsSync } from '../src/util/timing';
 import { findTorch, torchLinears } from './lib/torch';
 
 interface OpTotal {
@@ -77,9 +78,8 @@ const totals = new Map<string, OpTotal>();
 const matmuls = new Set<string>();
 instrument(totals, matmuls);
 const iters = Number(opts.iters);
-const start = performance.now();
-for (let i = 0; i < iters; i++) forward();
-const wall = (performance.now() - start) / iters;
+// The mean, not the median: it is set beside the per-op totals, which are means too.
+const wall = timeStepsSync(forward, { warmup: 0, minIters: iters, maxIters: iters, minSeconds: 0 }).reduce((a, b) => a + b, 0) / iters;
 
 const rows = [...totals].map(([key, t]) => ({ key, ms: t.ms / iters, calls: t.calls / iters })).sort((a, b) => b.ms - a.ms);
 const inOps = rows.reduce((s, r) => s + r.ms, 0);
@@ -120,17 +120,12 @@ function compareMatmuls(shapes: string[]): void {
       return { w, packed };
     });
     const product = ({ w, packed }: (typeof weights)[number]) => (ops ? ops.linearGelu(a, packed.get(), bias) : tf.matMul(a, w));
-    const median = (pick: (call: number) => (typeof weights)[number]) => {
-      const times = Array.from({ length: 40 }, (_, call) => {
-        const start = performance.now();
-        product(pick(call)).dispose();
-        return performance.now() - start;
-      }).sort((p, q) => p - q);
-      return times[20];
+    const medianMs = (pick: (call: number) => (typeof weights)[number], warmup: number) => {
+      let call = 0;
+      return median(timeStepsSync(() => product(pick(call++)).dispose(), { warmup, minIters: 40, maxIters: 40, minSeconds: 0 }));
     };
-    for (let w = 0; w < 5; w++) product(weights[0]).dispose();
-    const hot = median(() => weights[0]);
-    const cold = median((call) => weights[call % weights.length]);
+    const hot = medianMs(() => weights[0], 5);
+    const cold = medianMs((call) => weights[call % weights.length], 0);
     const ms = (v: number) => v.toFixed(2).padStart(5);
     const vs = theirs
       ? `   PyTorch ${ms(theirs[i].hotMs)} / ${ms(theirs[i].coldMs)}   ours/PyTorch ${(hot / theirs[i].hotMs).toFixed(2)} / ${(cold / theirs[i].coldMs).toFixed(2)}`

@@ -8,7 +8,7 @@ import { augmentConfig, buildBatchTransform, buildCropPadTransform, buildEvalTra
 import { DataLoader, ImageFolder, InMemoryDataset, type Dataset } from '../src/data';
 import { defaultWorkers } from '../src/data/transform-pool';
 import { transforms } from '../src/train/run-config';
-import { evalLoader, trainLoader } from '../src/train/trainer';
+import { evalLoader, trainLoader } from '../src/train/loaders';
 import { makeImageFolder, tempDir } from './fixtures/data/make';
 import { Rng } from "../src/util";
 

@@ -165,6 +165,35 @@ describe('data: prepare', function () {
     assert.ok(!fs.existsSync(path.join(work, 'cifar10')));
   });
 
+  it('offline, says which archive to fetch, from where, where to put it and which variable points at a copy', async () => {
+    const work = tempDir();
+    const dataDir = path.join(work, 'data');
+    // Port 9 (discard) on loopback refuses connections, as an offline machine does.
+    const err = await prepareCifar10({ dataDir, sharedDir: path.join(work, 'none'), url: 'http://127.0.0.1:9/cifar-10-binary.tar.gz', verbose: false })
+      .then(() => undefined, (e: Error) => e);
+    assert.ok(err, 'the download should fail');
+    assert.match(err.message, /download of http:\/\/127\.0\.0\.1:9\/cifar-10-binary\.tar\.gz failed/);
+    assert.ok(err.message.includes('cifar-10-binary.tar.gz (162 MB) from https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz'), err.message);
+    assert.ok(err.message.includes(`put it at ${path.join(dataDir, 'downloads', 'cifar-10-binary.tar.gz')}`), err.message);
+    assert.match(err.message, /set CIFAR10_URL to its path/);
+  });
+
+  it('takes the archive from a local path or file:// URL (what CIFAR10_URL / FLOWERS_URL may hold offline)', async () => {
+    const work = tempDir();
+    const src = path.join(work, 'src', 'flower_photos');
+    for (const c of ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']) {
+      fs.mkdirSync(path.join(src, c), { recursive: true });
+      await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toFile(path.join(src, c, 'a.jpg'));
+    }
+    const archive = path.join(work, 'flower_photos.tgz');
+    tarGz(path.join(work, 'src'), 'flower_photos', archive);
+    for (const url of [archive, `file://${archive}`]) {
+      const dataDir = path.join(work, `data-${url.length}`);
+      const out = await prepareFlowers5({ dataDir, sharedDir: path.join(work, 'none'), url, verbose: false });
+      assert.equal(new ImageFolder(out).length, 5, url);
+    }
+  });
+
   it('ImageNet: moves flat val images into wnid folders from each label file format', async () => {
     const formats: Record<string, string> = {
       'pairs.txt': 'ILSVRC2012_val_00000001.JPEG n01443537\nILSVRC2012_val_00000002.JPEG n01440764\n',

@@ -8,10 +8,10 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { median, stats } from '../bench/lib/measure';
 import { writeCheckFiles } from '../bench/lib/ours';
 import { BenchResults, markdownReport } from '../bench/lib/results';
 import { findTorch, runTorchCase } from '../bench/lib/torch';
+import { median, timingStats } from '../src/util/timing';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -26,7 +26,7 @@ describe('bench (npm run bench)', function () {
   it('summarises step times: median of odd and even counts, images/s at the median', () => {
     assert.equal(median([5, 1, 3]), 3);
     assert.equal(median([4, 1, 3, 2]), 2.5);
-    const s = stats([100, 300, 200], 4);
+    const s = timingStats([100, 300, 200], 4);
     assert.deepEqual([s.minMs, s.medianMs, s.maxMs], [100, 200, 300]);
     assert.equal(s.imagesPerSecond, 20);
   });

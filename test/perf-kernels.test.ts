@@ -11,7 +11,7 @@ import { ConvNeXt } from '../src/convnext/convnext';
 import { NativeOps, withoutNativeOps } from '../src/native';
 import { det, relErr, setWeights } from './fixtures/deterministic';
 import { nativeOpsOrSkip } from './fixtures/native';
-import { softTargetCrossEntropy } from '../src/metrics/loss';
+import { softTargetCrossEntropy } from '../src/train/loss';
 import { AdamW } from '../src/train/adamw';
 import { buildParamGroups } from '../src/train/param-groups';
 import { withSeed } from '../src/train/seed';

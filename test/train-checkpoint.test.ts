@@ -5,10 +5,9 @@ import * as path from 'path';
 
 import { tf } from '../src/backend';
 import { readSafetensors, writeSafetensors } from '../src/convnext/safetensors';
+import { loadWeights, saveWeights } from '../src/convnext/weights';
 import { AdamW } from '../src/train/adamw';
-import {
-  CHECKPOINT_FORMAT, findCheckpoint, loadCheckpoint, loadWeights, restoreCheckpoint, saveCheckpoint, saveWeights,
-} from '../src/train/checkpoint';
+import { CHECKPOINT_FORMAT, findCheckpoint, loadCheckpoint, restoreCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
 import { ModelEma } from '../src/train/ema';
 import { buildParamGroups } from '../src/train/param-groups';
 import { flatWeights, tinyModel } from './fixtures/train/tiny';
@@ -37,9 +36,8 @@ describe('checkpoints', () => {
     loadWeights(b, file);
     assert.deepEqual(flatWeights(b), flatWeights(a));
     // PyTorch layout on disk: the depthwise kernel [3, 3, 8, 1] is stored as [8, 1, 3, 3].
-    const { tensors, metadata } = readSafetensors(file);
+    const { tensors } = readSafetensors(file);
     assert.deepEqual(tensors.get('stages.0.0.dwconv.weight')!.shape, [8, 1, 3, 3]);
-    assert.equal(metadata.convnext_ts, CHECKPOINT_FORMAT);
     writeSafetensors(path.join(dir, 'foreign.safetensors'), { x: { shape: [1], data: new Float32Array(1) } });
     assert.throws(() => loadWeights(b, path.join(dir, 'foreign.safetensors')), /x/);
     assert.throws(() => loadWeights(b, path.join(dir, 'missing.safetensors')), /not found/);
@@ -53,6 +51,9 @@ describe('checkpoints', () => {
     saveCheckpoint(dir, 'last', { model: src.model, optimizer: src.opt, ema: src.ema, position, seed: 3, extra: { note: 'x' } });
     const dst = trainedState(2);
     const ck = loadCheckpoint<{ note: string }>(findCheckpoint(dir, 'last')!);
+    // A checkpoint's weights are tagged as this library's (plain saveWeights files are official-format only).
+    const { metadata } = readSafetensors(ck.weightsFile);
+    assert.equal(metadata.convnext_ts, CHECKPOINT_FORMAT);
     assert.deepEqual(ck.meta.position, position);
     assert.equal(ck.meta.extra.note, 'x');
     restoreCheckpoint(ck, dst.model, dst.opt, dst.ema);

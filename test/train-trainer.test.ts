@@ -7,7 +7,10 @@ import * as path from 'path';
 import { tf } from '../src/backend';
 import { Module, type FeatureShape } from '../src/nn/module';
 import type { TrainRecipe } from '../src/train/recipe';
-import { evaluate, fit, NonFiniteLossError, type BatchLoader, type Classifier } from '../src/train/trainer';
+import type { Classifier } from '../src/convnext/model';
+import { evaluate, NonFiniteLossError } from '../src/train/engine';
+import type { BatchLoader } from '../src/train/loaders';
+import { fit } from '../src/train/trainer';
 import { flatWeights, SyntheticDataset, tinyLoaders, tinyModel, TINY_RECIPE } from './fixtures/train/tiny';
 
 const tmp = (name: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `cnx-${name}-`));

@@ -11,10 +11,10 @@ import { withoutInit } from '../../src/nn/init';
 import { saveWeights } from '../../src/convnext/weights';
 import type { Dataset } from '../../src/data/dataset';
 import { DataLoader } from '../../src/data/loader';
-import { softTargetCrossEntropy } from '../../src/metrics/loss';
 import { AdamW } from '../../src/train/adamw';
 import { buildParamGroups } from '../../src/train/param-groups';
-import { Stats, TimingOptions, stats, timeSteps } from './measure';
+import { TrainStep } from '../../src/train/step';
+import { timeSteps, timingStats, totalImagesPerSecond, type TimingOptions, type TimingStats } from '../../src/util/timing';
 
 export interface ModelCase {
   /** Row label, e.g. `convnext_tiny 224 b16 train`. */
@@ -51,25 +51,22 @@ export function makeModel(c: ModelCase): Classifier {
 }
 
 /**
- * One training step as `fit` runs it: soft-target cross-entropy, gradients of every parameter, one flat
- * vector, AdamW (paper hyper-parameters, no decay on 1-D parameters) — and the loss read back.
+ * One training step: `fit`'s own TrainStep (src/train/step.ts) with soft-target cross-entropy, no
+ * accumulation, AdamW (paper hyper-parameters, no decay on 1-D parameters); resolves to the loss.
  */
-export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: tf.Tensor2D }): { step: () => number; dispose: () => void } {
-  const opt = new AdamW(buildParamGroups(model, { weightDecay: 0.05 }));
-  const vars = opt.variables;
-  const step = () => {
-    const { x, y } = batch();
-    const out = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => softTargetCrossEntropy(model.forward(x), y), vars);
-      return { value, g: opt.flatten(vars.map((v) => grads[v.name])) };
-    });
-    opt.step(out.g, { lr: 4e-3 });
-    const loss = out.value.dataSync()[0];
-    tf.dispose([out.value, out.g]);
-    return loss;
-  };
+export function trainStep(model: Classifier, batch: () => { x: tf.Tensor4D; y: tf.Tensor2D }): { step: () => Promise<number>; dispose: () => void } {
+  const optimizer = new AdamW(buildParamGroups(model, { weightDecay: 0.05 }));
+  const train = new TrainStep(model, optimizer, { loss: 'soft-target' });
+  let microStep = 0;
+  const step = async () => (await train.run(batch(), { lr: 4e-3, update: true, microStep: microStep++ })).loss;
   // The optimizer's moment vectors (2 x the parameters) outlive the steps until disposed.
-  return { step, dispose: () => opt.dispose() };
+  return {
+    step,
+    dispose: () => {
+      train.dispose();
+      optimizer.dispose();
+    },
+  };
 }
 
 function syntheticBatch(c: ModelCase): { x: tf.Tensor4D; y: tf.Tensor2D } {
@@ -85,14 +82,14 @@ function readAndDispose(t: tf.Tensor): void {
   t.dispose();
 }
 
-export interface OursResult extends Stats {
+export interface OursResult extends TimingStats {
   gflops: number;
   tensorsAfter: number;
 }
 
 /** Step-time statistics of our side, with GFLOP/s at the median step. */
 export function oursResult(timesMs: number[], batch: number, flopsPerStep: number, tensorsAfter: number): OursResult {
-  const s = stats(timesMs, batch);
+  const s = timingStats(timesMs, batch);
   return { ...s, gflops: flopsPerStep / (s.medianMs / 1000) / 1e9, tensorsAfter };
 }
 
@@ -101,7 +98,7 @@ export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursR
   const data = syntheticBatch(c);
   const train = c.mode === 'train' ? trainStep(model, () => data) : undefined;
   try {
-    const step = train ? () => { train.step(); } : () => readAndDispose(tf.tidy(() => model.forward(data.x)));
+    const step = train ? async () => { await train.step(); } : () => readAndDispose(tf.tidy(() => model.forward(data.x)));
     return oursResult(await timeSteps(step, t), c.batch, flopsPerCall(c), tf.memory().numTensors);
   } finally {
     train?.dispose();
@@ -160,7 +157,7 @@ export interface MemoryResult {
 const mib = (bytes: number) => bytes / (1 << 20);
 
 /** Trains `steps` steps and checks that neither the tensor count nor resident memory keeps growing. */
-export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
+export async function memoryOverSteps(c: ModelCase, steps: number): Promise<MemoryResult> {
   const model = makeModel(c);
   const data = syntheticBatch(c);
   const train = trainStep(model, () => data);
@@ -169,7 +166,7 @@ export function memoryOverSteps(c: ModelCase, steps: number): MemoryResult {
   let rssWarm = 0;
   try {
     for (let i = 1; i <= steps; i++) {
-      train.step();
+      await train.step();
       if (i === warmAt) {
         tensorsWarm = tf.memory().numTensors;
         rssWarm = process.memoryUsage().rss;
@@ -218,9 +215,6 @@ export interface RealDataResult {
   blockRatios?: number[];
 }
 
-/** Images/s over the total time of the timed steps, so that waits for the loader count (a median would hide them). */
-const throughput = (batch: number, times: number[]) => (batch * times.length * 1000) / times.reduce((a, b) => a + b, 0);
-
 /**
  * Training images/s fed by the real input pipeline vs. by one synthetic batch in memory, timed in
  * alternating blocks, synthetic first and last (S R S R ... S), so that drift in the machine's speed
@@ -245,7 +239,7 @@ export async function realVsSynthetic(
       warmup: TRAIN_PREFETCH + 1, minIters: Math.ceil(t.minIters / blocks), maxIters: Math.ceil(t.maxIters / blocks),
       minSeconds: t.minSeconds / blocks,
     };
-    const synthStep = () => { synthTrain.step(); };
+    const synthStep = async () => { await synthTrain.step(); };
     const realStep = async () => {
       let next = await it.next();
       if (next.done) {
@@ -255,7 +249,7 @@ export async function realVsSynthetic(
         if (next.done) throw new Error(`${datasetName}: the loader gives no batches of ${c.batch}`);
       }
       current = next.value;
-      realTrain.step();
+      await realTrain.step();
       tf.dispose([next.value.x, next.value.y]);
     };
     const first = { ...block, warmup: Math.max(block.warmup, t.warmup) };
@@ -265,7 +259,8 @@ export async function realVsSynthetic(
       realBlocks.push(await timeSteps(realStep, i === 0 ? first : block));
       synthBlocks.push(await timeSteps(synthStep, block));
     }
-    const rate = (times: number[]) => throughput(c.batch, times);
+    // Over the total time of the timed steps, so that waits for the loader count.
+    const rate = (times: number[]) => totalImagesPerSecond(c.batch, times);
     const synth = rate(synthBlocks.flat());
     const real = rate(realBlocks.flat());
     return {

@@ -2,7 +2,7 @@
 import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Stats, TimingOptions } from './measure';
+import type { TimingOptions, TimingStats } from '../../src/util/timing';
 import type { ModelCase } from './ours';
 
 const SCRIPT = path.join(__dirname, '..', 'torch_reference.py');
@@ -32,7 +32,7 @@ export interface TorchCase extends Omit<ModelCase, 'name'> {
   checkLogits?: string;
 }
 
-export interface TorchResult extends Stats {
+export interface TorchResult extends TimingStats {
   version: string;
   threads: number;
   memoryFormat: string;

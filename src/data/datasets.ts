@@ -50,7 +50,7 @@ async function prepareOrStandIn(
     return { root: await prepare(), synthetic: false };
   } catch (err) {
     if (!opts.standIn) throw err;
-    console.warn(`${name} is not available here (${(err as Error).message}); ` +
+    console.warn(`${name} is not available here (${(err as Error).message.split("\n")[0]}); ` +
       'using a small synthetic stand-in with the same classes and image size');
     const root = path.join(opts.dataDir ?? DEFAULT_DATA_DIR, '.synthetic', name);
     return { root: await standIn(root), synthetic: true };

@@ -213,11 +213,42 @@ export async function convertCifarBinary(batchesDir: string, out: string): Promi
   }
 }
 
-/** Downloads `url` to `archive` unless an earlier download is there (or `force`); returns `archive`. */
-async function fetchArchive(url: string, archive: string, opts: PrepareOptions): Promise<string> {
-  if (opts.force || !fs.existsSync(archive)) {
-    say(opts, `downloading ${url}`);
-    await download(url, archive, opts);
+/** An official archive, described well enough to fetch it by hand. */
+interface ArchiveSource {
+  dataset: string;
+  officialUrl: string;
+  /** Environment variable that overrides the URL (a mirror, or the path of a local copy). */
+  envVar: string;
+  size: string;
+}
+
+const CIFAR10_ARCHIVE: ArchiveSource = { dataset: 'CIFAR-10', officialUrl: CIFAR10_URL, envVar: 'CIFAR10_URL', size: '162 MB' };
+const FLOWERS_ARCHIVE: ArchiveSource = { dataset: 'tf_flowers', officialUrl: FLOWERS_URL, envVar: 'FLOWERS_URL', size: '218 MB' };
+
+/**
+ * Fetches the archive to `archive` unless an earlier download is there (or `force`); returns `archive`. The
+ * source is `opts.url`, else $envVar, else the official URL; a local path or file:// URL is copied. A failure
+ * says how to get the archive without this machine's network.
+ */
+async function fetchArchive(src: ArchiveSource, archive: string, opts: PrepareOptions): Promise<string> {
+  if (!opts.force && fs.existsSync(archive)) return archive;
+  const url = opts.url ?? process.env[src.envVar] ?? src.officialUrl;
+  try {
+    if (/^(https?):\/\//.test(url)) {
+      say(opts, `downloading ${url}`);
+      await download(url, archive, opts);
+    } else {
+      const file = url.startsWith('file://') ? new URL(url).pathname : url;
+      say(opts, `copying ${file}`);
+      fs.mkdirSync(path.dirname(archive), { recursive: true });
+      fs.copyFileSync(file, `${archive}.part`);
+      fs.renameSync(`${archive}.part`, archive);
+    }
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n` +
+      `${src.dataset} needs ${path.basename(src.officialUrl)} (${src.size}) from ${src.officialUrl}. Where this machine ` +
+      `cannot download it, fetch it elsewhere and put it at ${archive}, or set ${src.envVar} to its path or a mirror's ` +
+      `URL; or put the prepared <name>-jpg.tar.gz in ${opts.sharedDir ?? DEFAULT_SHARED_DIR}.`);
   }
   return archive;
 }
@@ -225,7 +256,7 @@ async function fetchArchive(url: string, archive: string, opts: PrepareOptions):
 /** Makes data/cifar10/{train,test}/<class>/ and returns its path. */
 export async function prepareCifar10(opts: PrepareOptions = {}): Promise<string> {
   return prepareOnce('cifar10', ['train', 'test'], opts, async (target) => {
-    const archive = await fetchArchive(opts.url ?? process.env.CIFAR10_URL ?? CIFAR10_URL,
+    const archive = await fetchArchive(CIFAR10_ARCHIVE,
       path.join(path.dirname(target), 'downloads', 'cifar-10-binary.tar.gz'), opts);
     await buildFromArchive(archive, target, async (tmp) => {
       const batches = path.join(tmp, 'cifar-10-batches-bin');
@@ -240,7 +271,7 @@ export async function prepareCifar10(opts: PrepareOptions = {}): Promise<string>
 /** Makes data/flowers5/<class>/ (128x128 JPEGs) and returns its path. */
 export async function prepareFlowers5(opts: PrepareOptions = {}): Promise<string> {
   return prepareOnce('flowers5', Object.values(FLOWERS_CLASSES), opts, async (target) => {
-    const archive = await fetchArchive(opts.url ?? process.env.FLOWERS_URL ?? FLOWERS_URL,
+    const archive = await fetchArchive(FLOWERS_ARCHIVE,
       path.join(path.dirname(target), 'downloads', 'flower_photos.tgz'), opts);
     await buildFromArchive(archive, target, async (tmp) => {
       const src = path.join(tmp, 'flower_photos');

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { configHash, type TrainConfig } from '../train/config';
 import type { TrainRecipe } from '../train/recipe';
 import { runFromConfig, type RunOptions } from '../train/run-config';
-import type { EpochRecord } from '../train/trainer';
+import type { EpochRecord } from '../train/callbacks/callback';
 
 export interface EvalFile {
   classes: string[];

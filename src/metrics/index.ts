@@ -1,4 +1,3 @@
 export * from './classification';
-export * from './loss';
 export * from './regression';
 export * from './segmentation';

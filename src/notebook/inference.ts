@@ -1,7 +1,7 @@
 /** Inference timing of a classifier on random images: the throughput columns of the paper's Table 1. */
 import { tf } from '../backend';
 import { Classifier } from '../convnext';
-import { ThroughputTimer } from "../util";
+import { median, timeStepsSync, totalImagesPerSecond } from '../util/timing';
 
 export interface InferenceOptions {
   batchSize: number;
@@ -32,32 +32,22 @@ export function measureInference(model: Classifier, opts: InferenceOptions): Inf
   const wasTraining = model.training;
   model.eval();
   const x = tf.randomNormal([batchSize, size, size, 3]) as tf.Tensor4D;
-  const timer = new ThroughputTimer();
-  const times: number[] = [];
   let outputShape: number[] = [];
   try {
-    for (let i = 0; i < warmup + iterations; i++) {
-      const t0 = process.hrtime.bigint();
-      if (i >= warmup) timer.start();
+    const times = timeStepsSync(() => {
       const logits = tf.tidy(() => model.forward(x));
       logits.dataSync();
       outputShape = logits.shape;
       logits.dispose();
-      if (i >= warmup) {
-        timer.stop();
-        timer.add(batchSize);
-        times.push(Number(process.hrtime.bigint() - t0) / 1e6);
-      }
-    }
+    }, { warmup, minIters: iterations, maxIters: iterations, minSeconds: 0 });
+    return {
+      batchSize, size, iterations,
+      imagesPerSecond: totalImagesPerSecond(batchSize, times),
+      msPerBatch: median(times),
+      outputShape,
+    };
   } finally {
     x.dispose();
     model.train(wasTraining);
   }
-  times.sort((a, b) => a - b);
-  return {
-    batchSize, size, iterations,
-    imagesPerSecond: timer.imagesPerSecond,
-    msPerBatch: times[Math.floor(times.length / 2)],
-    outputShape,
-  };
 }

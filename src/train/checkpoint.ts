@@ -15,7 +15,7 @@ import * as path from 'path';
 import { tf } from '../backend';
 import type { Module } from '../nn/module';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../convnext/safetensors';
-import { loadWeights as loadTorchWeights, saveWeights as saveTorchWeights } from '../convnext/weights';
+import { loadWeights, saveWeights } from '../convnext/weights';
 import type { ModelEma } from './ema';
 import type { Optimizer, OptimizerState } from './optimizer';
 import { writeFileAtomic } from '../util/fs';
@@ -52,19 +52,6 @@ export interface Checkpoint<H = unknown> {
   weightsFile: string;
   optimizer: OptimizerState;
   ema?: Record<string, Float32Array>;
-}
-
-/** Writes a model's weights (PyTorch layouts, official names) atomically, tagged as a convnext-ts file. */
-export function saveWeights(model: Module, file: string, metadata: Record<string, string> = {}): void {
-  saveTorchWeights(model, file, { convnext_ts: CHECKPOINT_FORMAT, ...metadata });
-}
-
-/**
- * Loads weights into a model: convnext-ts checkpoints and official / timm PyTorch weights alike (strict:
- * every parameter present with its shape), leaving the classification head out with `newHead`.
- */
-export function loadWeights(model: Module, file: string, opts: { newHead?: boolean } = {}): void {
-  loadTorchWeights(model, file, { ignoreHead: opts.newHead });
 }
 
 /** Assigns name → values (this library's layouts) to a model's parameters, checking names and sizes. */
@@ -106,7 +93,9 @@ export function saveCheckpoint<H>(root: string, name: string, a: SaveCheckpointA
     extra: a.extra,
     savedAt: new Date().toISOString(),
   };
+  // Tagged as this library's, and readable as official weights by `loadWeights` and PyTorch alike.
   saveWeights(a.model, path.join(tmp, 'model.safetensors'), {
+    convnext_ts: CHECKPOINT_FORMAT,
     epoch: String(a.position.epoch),
     step: String(a.position.step),
   });

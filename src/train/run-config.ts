@@ -16,12 +16,14 @@ import { ImageFolder } from '../data/image-folder';
 import { DataLoader } from '../data/loader';
 import type { SampleTransform } from '../image/batch';
 import { takePerClass } from '../data/split';
-import { loadWeights } from './checkpoint';
+import { loadWeights } from '../convnext/weights';
 import { checkConfig, loadConfigFile, type AugmentSettings, type TrainConfig } from './config';
 import { accumSteps, resolveRecipe } from './recipe';
 import { RunDir } from './run-dir';
 import { withSeed } from './seed';
-import { evaluate, fit, type Classifier, type EvalResult, type FitOptions, type FitResult } from './trainer';
+import type { Classifier } from '../convnext/model';
+import { evaluate, type EvalResult } from './engine';
+import { fit, type FitOptions, type FitResult } from './trainer';
 
 export interface RunOptions {
   /** Run folder; default config.out, else runs/<name>. */
@@ -84,7 +86,7 @@ export function buildModel(config: TrainConfig, numClasses: number): Classifier 
   const opts = { numClasses, ...m.options };
   const model = withSeed([seed, 'init'], (): Classifier => (m.arch ? new ConvNeXt({ ...m.arch, ...opts }) : createModel(m.name!, opts)));
   if (m.weights) {
-    loadWeights(model, m.weights, { newHead: m.newHead });
+    loadWeights(model, m.weights, { ignoreHead: m.newHead });
   }
   return model;
 }

@@ -6,6 +6,7 @@
  * The learning rate and (optionally) the weight decay each get one. An iteration is one optimizer update
  * (with gradient accumulation, `accumSteps` micro-batches).
  */
+import type { TrainRecipe } from './recipe';
 
 export interface CosineScheduleOptions {
   base: number;
@@ -47,4 +48,20 @@ export function cosineSchedule(o: CosineScheduleOptions): Float64Array {
 /** A schedule's value at an update, holding the last value past the end (a resumed run can overshoot by one). */
 export function scheduleAt(schedule: Float64Array, it: number): number {
   return schedule[Math.min(Math.max(it, 0), schedule.length - 1)];
+}
+
+/**
+ * The recipe's learning-rate schedule, and its weight-decay schedule when it has one, over `totalUpdates`
+ * (the recipe's epochs, or fewer when fitted to a time budget; never shorter than the warmup).
+ */
+export function recipeSchedules(r: TrainRecipe, updatesPerEpoch: number, totalUpdates: number): { lr: Float64Array; wd?: Float64Array } {
+  const warmup = warmupIters({ itersPerEpoch: updatesPerEpoch, warmupEpochs: r.warmupEpochs, warmupSteps: r.warmupSteps });
+  const lr = cosineSchedule({
+    base: r.lr, final: r.minLr, epochs: r.epochs, itersPerEpoch: updatesPerEpoch, totalIters: Math.max(totalUpdates, warmup, 1),
+    warmupEpochs: r.warmupEpochs, warmupSteps: r.warmupSteps, startWarmupValue: r.startWarmupLr,
+  });
+  const wd = r.weightDecayEnd === undefined ? undefined : cosineSchedule({
+    base: r.weightDecay, final: r.weightDecayEnd, epochs: r.epochs, itersPerEpoch: updatesPerEpoch, totalIters: Math.max(totalUpdates, 1),
+  });
+  return { lr, wd };
 }

@@ -14,11 +14,12 @@ import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
 import { DataLoader } from '../../data/loader';
 import { evalFilePath } from '../../experiments/cached-run';
-import { findCheckpoint, loadCheckpointWeights, loadWeights } from '../../train/checkpoint';
+import { loadWeights } from '../../convnext/weights';
+import { findCheckpoint, loadCheckpointWeights } from '../../train/checkpoint';
 import { checkConfig, type TrainConfig } from '../../train/config';
 import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
 import { writeFileAtomic } from '../../util/fs';
-import { evaluate, type EvalResult } from '../../train/trainer';
+import { evaluate, type EvalResult } from '../../train/engine';
 import { jsonReplacer } from '../../train/run-dir';
 
 interface EvalFlags {
