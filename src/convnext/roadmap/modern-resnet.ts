@@ -4,7 +4,8 @@
  */
 import { tf } from '../../backend';
 import { ConvNeXt, dropPathRates } from '../convnext';
-import { Conv2d, Linear } from '../../nn/layers';
+import { Conv2d } from '../../nn/conv';
+import { Linear } from '../../nn/linear';
 import { FeatureShape, MacCounter, Module, Sequential } from '../../nn/module';
 import { MaxPool2d } from '../../nn/max-pool';
 import { ResidualBlock, ResidualBlockOptions, activate, makeNorm } from './residual-block';

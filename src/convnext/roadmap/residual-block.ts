@@ -6,7 +6,10 @@
  */
 import { tf } from '../../backend';
 import { BatchNorm2d } from '../../nn/batch-norm';
-import { Conv2d, LayerNorm, dropPath, gelu } from '../../nn/layers';
+import { gelu } from '../../nn/activation';
+import { Conv2d } from '../../nn/conv';
+import { dropPath } from '../../nn/drop-path';
+import { LayerNorm } from '../../nn/norm';
 import { FeatureShape, MacCounter, Module, Sequential } from '../../nn/module';
 
 /**
