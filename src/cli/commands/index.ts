@@ -7,5 +7,6 @@ import * as info from './info';
 import * as predict from './predict';
 import * as train from './train';
 import * as evaluate from './eval';
+import * as exportRecipe from './export-recipe';
 
-export const COMMANDS: Array<{ register(program: Command): void }> = [info, predict, train, evaluate];
+export const COMMANDS: Array<{ register(program: Command): void }> = [info, predict, train, evaluate, exportRecipe];
