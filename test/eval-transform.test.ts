@@ -11,7 +11,8 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { tf } from '../src/backend';
-import { CropMode, evalGeometry, loadEvalBatch, loadEvalImage, normalizeImage } from '../src/augment/eval-transform';
+import { evalGeometry, type CropMode } from '../src/augment/eval-geometry';
+import { loadEvalBatch, loadEvalImage, normalizeImage } from '../src/augment/eval-transform';
 import { readSafetensors, toFloat32 } from '../src/convnext';
 import { decodeImageFile } from '../src/image/decode';
 

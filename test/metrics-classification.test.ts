@@ -7,9 +7,9 @@ import {
   classificationReport,
   confusionMatrix,
   crossEntropy,
-  softTargetCrossEntropy,
   topKAccuracy,
 } from '../src/metrics';
+import { softTargetCrossEntropy } from '../src/train/loss';
 
 const close = (a: number, b: number, eps = 1e-9): boolean => Math.abs(a - b) < eps;
 

@@ -2,36 +2,19 @@
  * The evaluation transform of the official ConvNeXt code and timm (`transforms_imagenet_eval`):
  *   center: resize the shorter side to floor(size / cropPct) (bicubic), centre crop size x size
  *   squash: resize both sides to floor(size / cropPct) (bicubic), centre crop (the official 384 eval, cropPct 1)
- * then x / 255, minus mean, over std. Resampling follows PIL (resample.ts), so pixels match torchvision's
- * PIL pipeline byte for byte; an image already at the target size passes through untouched.
+ * then x / 255, minus mean, over std (the geometry is eval-geometry.ts). Resampling follows PIL, so pixels
+ * match torchvision's PIL pipeline byte for byte; an image already at the target size passes through untouched.
  */
 import { tf } from '../backend';
 import { decodeImageFile } from '../image/decode';
 import { IMAGENET_NORM, type Normalization } from '../image/normalize';
-import { centerCrop, resizeBox } from './resample';
-import { resizeCenterCrop } from './transforms';
 import type { RgbImage } from '../image/sample';
+import { evalGeometry, type EvalGeometry } from './eval-geometry';
 
-export type CropMode = 'center' | 'squash';
+export type { CropMode } from './eval-geometry';
 
-export interface EvalTransformOptions {
-  /** Square model input size. */
-  size: number;
-  /** Fraction of the resized image kept by the centre crop (0.875 = 224 of 256). */
-  cropPct?: number;
-  cropMode?: CropMode;
+export interface EvalTransformOptions extends EvalGeometry {
   normalize?: Normalization;
-}
-
-/** The geometric part: resize and centre crop to size x size, still Uint8 RGB. */
-export function evalGeometry(img: RgbImage, opts: EvalTransformOptions): RgbImage {
-  const cropPct = opts.cropPct ?? 0.875;
-  if (!Number.isInteger(opts.size) || opts.size < 1) throw new Error(`size must be a positive integer, got ${opts.size}`);
-  if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`cropPct must be in (0, 1], got ${cropPct}`);
-  if ((opts.cropMode ?? 'center') === 'center') return resizeCenterCrop(img, opts.size, cropPct);
-  const s = Math.floor(opts.size / cropPct);
-  const resized = img.height === s && img.width === s ? img : resizeBox(img, s, s, 'bicubic');
-  return centerCrop(resized, opts.size);
 }
 
 /** Uint8 HWC → float32 HWC, (x / 255 - mean) / std per channel, in torchvision's order of operations. */

@@ -57,9 +57,11 @@ const ONE = 1 << PRECISION_BITS;
 /**
  * Filter taps mapping source span [lo, lo + span) of an axis of length `size` onto `out` samples, as PIL's
  * precompute_coeffs + normalize_coeffs_8bpc. Positions are relative to the box and taps stay inside it, so
- * a box behaves exactly like cropping first (torchvision's resized_crop).
+ * a box behaves exactly like cropping first (torchvision's resized_crop). Only output samples
+ * [first, first + n) get taps (index i - first): a window of the output costs what the window does.
  */
-function axisWeights(size: number, lo: number, span: number, out: number, interp: Interpolation): Weights {
+function axisWeights(size: number, lo: number, span: number, out: number, interp: Interpolation, first = 0,
+  n = out): Weights {
   const { support, kernel } = FILTERS[interp];
   const scale = span / out;
   const filterScale = Math.max(scale, 1);
@@ -69,11 +71,12 @@ function axisWeights(size: number, lo: number, span: number, out: number, interp
   const base = Math.floor(lo);
   const offset = lo - base;
   const limit = Math.min(size, Math.ceil(lo + span)) - base;
-  const start = new Int32Array(out);
-  const count = new Int32Array(out);
-  const w = new Int32Array(out * maxTaps);
+  const start = new Int32Array(n);
+  const count = new Int32Array(n);
+  const w = new Int32Array(n * maxTaps);
   const k = new Float64Array(maxTaps);
-  for (let i = 0; i < out; i++) {
+  for (let j = 0; j < n; j++) {
+    const i = first + j;
     const centre = offset + (i + 0.5) * scale;
     const x0 = Math.max(0, Math.floor(centre - radius + 0.5));
     const x1 = Math.min(limit, Math.floor(centre + radius + 0.5));
@@ -84,10 +87,10 @@ function axisWeights(size: number, lo: number, span: number, out: number, interp
     }
     for (let x = 0; x < x1 - x0; x++) {
       const v = total !== 0 ? k[x] / total : k[x];
-      w[i * maxTaps + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
+      w[j * maxTaps + x] = v < 0 ? Math.trunc(-0.5 + v * ONE) : Math.trunc(0.5 + v * ONE);
     }
-    start[i] = base + x0;
-    count[i] = Math.max(0, x1 - x0);
+    start[j] = base + x0;
+    count[j] = Math.max(0, x1 - x0);
   }
   return { start, count, w, maxTaps };
 }
@@ -111,11 +114,42 @@ export function resizeBox(
 ): RgbImage {
   checkResize(src, outHeight, outWidth, box);
   const native = nativeImageOps();
-  if (!native) return resample(src, outHeight, outWidth, interp, box);
+  if (!native) return resample(src, outHeight, outWidth, interp, box, { top: 0, left: 0, height: outHeight, width: outWidth });
   const out = new Uint8Array(outHeight * outWidth * 3);
   native.resizeBox(src.image, src.height, src.width, outHeight, outWidth, interp === 'bicubic', box.top, box.left,
     box.height, box.width, out);
   return { image: out, height: outHeight, width: outWidth, channels: 3 };
+}
+
+/** A rectangle of a resize's output, in whole output pixels. */
+export interface Window {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+/**
+ * The `win` part of resizeBox(src, outHeight, outWidth, interp, box), byte for byte, computing and
+ * allocating only the window: memory and time follow the window and the source rows it reads, not the
+ * full output, which may be enormous (a 20000x1 strip resized to a shorter side of 256 is 3.9 GB).
+ * JavaScript only (the native kernel has no windows); cheap when the window is small.
+ */
+export function resizeBoxWindow(
+  src: RgbImage,
+  outHeight: number,
+  outWidth: number,
+  interp: Interpolation,
+  box: Box,
+  win: Window,
+): RgbImage {
+  checkResize(src, outHeight, outWidth, box);
+  const { top, left, height, width } = win;
+  if (![top, left, height, width].every(Number.isInteger) || height < 1 || width < 1 || top < 0 || left < 0 ||
+    top + height > outHeight || left + width > outWidth) {
+    throw new Error(`resize: window ${JSON.stringify(win)} is not inside the ${outHeight}x${outWidth} output`);
+  }
+  return resample(src, outHeight, outWidth, interp, box, win);
 }
 
 function checkResize(src: RgbImage, outHeight: number, outWidth: number, box: Box): void {
@@ -131,11 +165,17 @@ function checkResize(src: RgbImage, outHeight: number, outWidth: number, box: Bo
   }
 }
 
-/** resizeBox in JavaScript, the reference the native kernel follows, on a checked box. */
-function resample(src: RgbImage, outHeight: number, outWidth: number, interp: Interpolation, box: Box): RgbImage {
+/**
+ * resizeBox in JavaScript, the reference the native kernel follows, on a checked box; computes only the
+ * output window `win` (the whole output when it is 0, 0, outHeight, outWidth).
+ */
+function resample(src: RgbImage, fullHeight: number, fullWidth: number, interp: Interpolation, box: Box,
+  win: Window): RgbImage {
   const { height: H, width: W, image } = src;
-  const wx = axisWeights(W, box.left, box.width, outWidth, interp);
-  const wy = axisWeights(H, box.top, box.height, outHeight, interp);
+  const outHeight = win.height;
+  const outWidth = win.width;
+  const wx = axisWeights(W, box.left, box.width, fullWidth, interp, win.left, outWidth);
+  const wy = axisWeights(H, box.top, box.height, fullHeight, interp, win.top, outHeight);
   // Only the source rows some output row reads need the horizontal pass.
   const rowLo = wy.start[0];
   const rowHi = wy.start[outHeight - 1] + wy.count[outHeight - 1];
@@ -227,4 +267,29 @@ export function centerCrop(src: RgbImage, height: number, width: number = height
   const top = pyRound((src.height - height) / 2);
   const left = pyRound((src.width - width) / 2);
   return crop(src, top, left, height, width);
+}
+
+/** Largest resize target side accepted (the windowed resampler indexes output pixels as doubles). */
+const MAX_SIDE = 2 ** 31 - 1;
+
+/**
+ * centerCrop(resizeBox(img, outHeight, outWidth, interp), size) byte for byte (no resampling when the size
+ * is unchanged), but resampling only the crop when the full resize would exceed a few crops' worth of
+ * pixels: memory and time follow the crop, however long the image or small the crop fraction.
+ */
+export function resizeThenCenterCrop(img: RgbImage, outHeight: number, outWidth: number, size: number,
+  interp: Interpolation): RgbImage {
+  if (!(outHeight <= MAX_SIDE && outWidth <= MAX_SIDE)) {
+    throw new Error(`resize target ${outHeight}x${outWidth} is too large (is cropPct tiny?); sides up to ${MAX_SIDE}`);
+  }
+  const same = outHeight === img.height && outWidth === img.width;
+  if (size > outHeight || size > outWidth || outHeight * outWidth <= 4 * size * size) {
+    // Small enough (or padded by centerCrop, which only happens when the resize is smaller than the crop).
+    return centerCrop(same ? img : resizeBox(img, outHeight, outWidth, interp), size);
+  }
+  const top = pyRound((outHeight - size) / 2);
+  const left = pyRound((outWidth - size) / 2);
+  if (same) return crop(img, top, left, size, size);
+  return resizeBoxWindow(img, outHeight, outWidth, interp, { top: 0, left: 0, height: img.height, width: img.width },
+    { top, left, height: size, width: size });
 }

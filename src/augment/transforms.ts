@@ -16,7 +16,7 @@ import { labelSmoothingTransform, mixupTransform } from './mixup';
 import { parseRandAugment, randAugment } from './rand-augment';
 import { randomErasingTransform } from './random-erasing';
 import { randomResizedCrop } from './random-resized-crop';
-import { centerCrop, resizeShorter } from './resample';
+import { evalGeometry } from './eval-geometry';
 import { describeBatch, describeSample, type BatchSpec, type SampleSpec } from './spec';
 import type { BatchTransform, HostBatch, SampleTransform } from '../image/batch';
 import type { RgbImage, Sample } from '../image/sample';
@@ -31,12 +31,6 @@ function meanFill(cfg: AugmentConfig): Fill {
   return [r, g, b];
 }
 
-/** Resize + centre crop with crop_pct, as timm's eval transform: scale_size = floor(size / crop_pct). */
-export function resizeCenterCrop(img: RgbImage, inputSize: number, cropPct: number): RgbImage {
-  if (!(cropPct > 0 && cropPct <= 1)) throw new Error(`cropPct must be in (0, 1], got ${cropPct}`);
-  return centerCrop(resizeShorter(img, Math.floor(inputSize / cropPct), 'bicubic'), inputSize);
-}
-
 export function buildTrainTransform(cfg: AugmentConfig): SampleTransform {
   const ra = cfg.randAugment ? parseRandAugment(cfg.randAugment, meanFill(cfg)) : null;
   const fill = meanFill(cfg);
@@ -44,7 +38,7 @@ export function buildTrainTransform(cfg: AugmentConfig): SampleTransform {
     let img: RgbImage = sample;
     img = cfg.scale
       ? randomResizedCrop(img, cfg.inputSize, rng, cfg.scale, cfg.ratio, 'bicubic')
-      : resizeCenterCrop(img, cfg.inputSize, cfg.cropPct);
+      : evalGeometry(img, { size: cfg.inputSize, cropPct: cfg.cropPct });
     if (cfg.hflip > 0 && rng.random() < cfg.hflip) img = hflip(img);
     if (cfg.geometric) img = randomAffine(img, cfg.geometric, rng, fill);
     if (ra) img = randAugment(img, ra, rng);
@@ -61,7 +55,7 @@ export function buildCropPadTransform(cfg: AugmentConfig, cropPadding: number): 
 
 export function buildEvalTransform(cfg: Pick<AugmentConfig, 'inputSize' | 'cropPct'>): SampleTransform {
   return describeSample(
-    (sample: Sample): Sample => asSample(resizeCenterCrop(sample, cfg.inputSize, cfg.cropPct), sample),
+    (sample: Sample): Sample => asSample(evalGeometry(sample, { size: cfg.inputSize, cropPct: cfg.cropPct }), sample),
     { kind: 'eval', inputSize: cfg.inputSize, cropPct: cfg.cropPct },
   );
 }

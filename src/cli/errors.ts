@@ -2,6 +2,7 @@
  * Errors the CLI reports as one line on stderr with a non-zero exit, without a stack trace (set DEBUG=1
  * to see it). Any error thrown inside a command's action is reported this way.
  */
+import * as fs from 'fs';
 import { InvalidArgumentError } from 'commander';
 
 /** Wraps a command action: errors become `convnext: error: <message>` and exit code 1. */
@@ -11,11 +12,48 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | 
       await fn(...args);
     } catch (err) {
       if (process.env.DEBUG) console.error(err);
-      const message = err instanceof Error ? err.message : String(err);
+      const message = describeError(err);
       process.stderr.write(`convnext: error: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
       process.exitCode = 1;
     }
   };
+}
+
+/**
+ * The message a user sees for an error: Node's file-system errors (raw `EISDIR: illegal operation on a
+ * directory, read`) become sentences that name the path where Node gives one; other errors keep theirs.
+ */
+export function describeError(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const e = err as NodeJS.ErrnoException;
+  const p = e.path ?? (e as { dest?: string }).dest;
+  const known: Record<string, (p: string) => string> = {
+    EEXIST: (f) => (e.syscall === 'mkdir' ? `${f} already exists and is not a folder` : `${f} already exists`),
+    EISDIR: (f) => `${f} is a folder, expected a file`,
+    ENOTDIR: (f) => `${f}: a part of this path is a file, not a folder`,
+    ENOENT: (f) => `no such file or folder: ${f}`,
+    EACCES: (f) => `permission denied: ${f}`,
+    EPERM: (f) => `operation not permitted on ${f}`,
+    ENOSPC: (f) => `no space left on the device while writing ${f}`,
+    EROFS: (f) => `${f} is on a read-only file system`,
+    EMFILE: () => 'too many open files',
+  };
+  if (typeof e.code === 'string' && e.code in known && typeof e.syscall === 'string') {
+    if (p) return `${known[e.code](p)} (${e.code} in ${e.syscall})`;
+    if (e.code === 'EISDIR') return `a folder was given where a file is expected (${e.code} in ${e.syscall})`;
+    if (e.code === 'ENOSPC') return `no space left on the device (${e.code} in ${e.syscall})`;
+  }
+  return e.message;
+}
+
+/** Reads and parses a JSON file; a parse error names the file. */
+export function readJsonFile<T = unknown>(file: string): T {
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 /** Option parser for positive integers (commander calls it with the raw string). */

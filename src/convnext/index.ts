@@ -12,3 +12,7 @@ export * from './models/convnext';
 export * from './models/cifar';
 export * from './models/roadmap';
 export * from './models/study';
+export * from './vit';
+export * from './swin';
+export * from './models/vit';
+export * from './models/swin';

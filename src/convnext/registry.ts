@@ -9,11 +9,13 @@ import { CIFAR_MODELS } from './models/cifar';
 import { CONVNEXT_MODELS } from './models/convnext';
 import { RESNET_MODELS, ROADMAP_MODELS } from './models/roadmap';
 import { STUDY_MODELS } from './models/study';
+import { SWIN_MODELS } from './models/swin';
+import { VIT_MODELS } from './models/vit';
 
 const NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 
 const entries = new Map<string, ModelEntry>();
-for (const entry of [...CONVNEXT_MODELS, ...CIFAR_MODELS, ...RESNET_MODELS, ...ROADMAP_MODELS, ...STUDY_MODELS]) {
+for (const entry of [...CONVNEXT_MODELS, ...CIFAR_MODELS, ...RESNET_MODELS, ...ROADMAP_MODELS, ...STUDY_MODELS, ...VIT_MODELS, ...SWIN_MODELS]) {
   if (!NAME.test(entry.name)) throw new Error(`model name "${entry.name}" is not lowercase snake_case`);
   if (entries.has(entry.name)) throw new Error(`model ${entry.name} is listed twice`);
   entries.set(entry.name, entry);

@@ -69,31 +69,59 @@ export function parseSafetensors(buf: Uint8Array, source = '<buffer>'): Safetens
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
   const data = buf.subarray(8 + headerLen);
   const tensors = new Map<string, RawTensor>();
+  const spans: Array<{ name: string; begin: number; end: number }> = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry) ||
+        !Object.values(entry).every((v) => typeof v === 'string')) {
+        fail(`__metadata__ must map strings to strings, got ${JSON.stringify(entry).slice(0, 100)}`);
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      fail(`tensor "${name}" is ${JSON.stringify(entry).slice(0, 100)}, not {dtype, shape, data_offsets}`);
+    }
     const e = entry as { dtype?: string; shape?: unknown; data_offsets?: unknown };
-    if (!e || typeof e.dtype !== 'string' || !(e.dtype in DTYPE_BYTES)) {
-      fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(e?.dtype)}`);
+    if (typeof e.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(DTYPE_BYTES, e.dtype)) {
+      fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(e.dtype)}`);
     }
     const dtype = e.dtype as Dtype;
     const shape = e.shape as number[];
     const offsets = e.data_offsets as [number, number];
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       fail(`tensor "${name}" has a bad shape ${JSON.stringify(e.shape)}`);
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !(offsets[0] <= offsets[1]) || offsets[1] > data.length) {
-      fail(`tensor "${name}" has data_offsets ${JSON.stringify(e.data_offsets)} outside the ${data.length}-byte data section`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
+      fail(`tensor "${name}" has data_offsets ${JSON.stringify(e.data_offsets)}: expected two non-negative integers [begin, end]`);
+    }
+    const [begin, end] = offsets;
+    if (begin > end) fail(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)}: begin after end`);
+    if (end > data.length) {
+      fail(`tensor "${name}" has data_offsets ${JSON.stringify(offsets)} outside the ${data.length}-byte data section`);
     }
     const expected = numel(shape) * DTYPE_BYTES[dtype];
-    if (offsets[1] - offsets[0] !== expected) {
-      fail(`tensor "${name}" (${dtype} [${shape.join(', ')}]) needs ${expected} bytes, its offsets span ${offsets[1] - offsets[0]}`);
+    if (end - begin !== expected) {
+      fail(`tensor "${name}" (${dtype} [${shape.join(', ')}]) needs ${expected} bytes, its offsets span ${end - begin}`);
     }
-    tensors.set(name, { dtype, shape, bytes: data.subarray(offsets[0], offsets[1]) });
+    spans.push({ name, begin, end });
+    tensors.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
   }
+  // As the reference's Metadata::validate: sorted by offsets, each tensor starts where the previous one
+  // ended, and the last ends where the file does.
+  spans.sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let at = 0;
+  let previous: string | undefined;
+  for (const t of spans) {
+    if (t.begin < at) {
+      fail(`tensor "${t.name}" at data_offsets [${t.begin},${t.end}] overlaps tensor "${previous}", which ends at ${at}`);
+    }
+    if (t.begin > at) fail(`gap of ${t.begin - at} bytes before "${t.name}" (data_offsets [${t.begin},${t.end}], expected to start at ${at})`);
+    at = t.end;
+    previous = t.name;
+  }
+  if (at !== data.length) fail(`tensors cover ${at} of the ${data.length}-byte data section`);
   return { tensors, metadata };
 }
 

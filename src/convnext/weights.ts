@@ -6,11 +6,11 @@
  * Layouts (this library ↔ PyTorch):
  *   conv kernel        HWIO [kh, kw, in, out]  ↔ OIHW [out, in, kh, kw]
  *   depthwise kernel   [kh, kw, C, 1]          ↔ [C, 1, kh, kw]
- *   Linear weight      [in, out]               ↔ [out, in]   (timm's 1x1-conv MLP: [out, in, 1, 1])
+ *   Linear weight      [in, out]               ↔ [out, in]   (timm's 1x1-conv MLP: [out, in, 1, 1]; also LinearNoBias)
  *   everything else    unchanged
  */
 import { tf } from '../backend';
-import { Linear } from '../nn/linear';
+import { Linear, LinearNoBias } from '../nn';
 import { ConvLayer } from '../nn/conv';
 import { Module } from '../nn/module';
 import { RawTensor, SafetensorsError, readSafetensors, toFloat32, writeSafetensors } from './safetensors';
@@ -152,7 +152,7 @@ function parameterLayouts(model: Module): Map<string, { variable: tf.Variable; l
     let own: Record<string, TorchLayout> = {};
     // Conv2d and the study's ScaledDynamicConv2d alike; every other parameter keeps its layout.
     if (m instanceof ConvLayer) own = { weight: m.depthwise ? 'depthwise' : 'conv' };
-    else if (m instanceof Linear) own = { weight: 'linear' };
+    else if (m instanceof Linear || m instanceof LinearNoBias) own = { weight: 'linear' };
     for (const [p, layout] of Object.entries(own)) layouts.set(prefix + p, layout);
   }
   const out = new Map<string, { variable: tf.Variable; layout: TorchLayout }>();
@@ -255,13 +255,15 @@ export function loadStateDict(
   const raw: StateDict = input instanceof Map ? input : new Map(Object.entries(input));
   const { stateDict: unprefixed, stripped } = stripPrefixes(raw);
   const convention = detectConvention(unprefixed.keys());
+  const params = parameterLayouts(model);
   const sd: StateDict = new Map();
   for (const [k, v] of unprefixed) {
-    // BatchNorm's step counter is bookkeeping with no effect on the forward pass.
-    if (k.endsWith('.num_batches_tracked')) continue;
-    sd.set(convention === 'timm' ? timmToOfficialKey(k) : k, v);
+    // BatchNorm's step counter is bookkeeping with no effect on the forward pass; Swin's relative position
+    // index and attention mask (saved by older checkpoints) are fixed by the window size and rebuilt here.
+    if (/\.(num_batches_tracked|relative_position_index|attn_mask)$/.test(k)) continue;
+    // Models named as timm names them (ViT, Swin: `head.fc`) take timm's keys as they are.
+    sd.set(convention === 'timm' && !params.has(k) ? timmToOfficialKey(k) : k, v);
   }
-  const params = parameterLayouts(model);
   const isHead = (k: string) => opts.ignoreHead === true && k.startsWith(headPrefix);
 
   const missingKeys: string[] = [];
@@ -281,7 +283,7 @@ export function loadStateDict(
   }
   const unexpectedKeys = [...sd.keys()].filter((k) => !params.has(k) && !isHead(k));
 
-  const headWeight = mismatched.find((m) => m.key === `${headPrefix}weight`);
+  const headWeight = mismatched.find((m) => m.key === `${headPrefix}weight` || m.key === `${headPrefix}fc.weight`);
   const classCount = headWeight && headWeight.expected.length === 2 && headWeight.found.length === 2 &&
     headWeight.expected[1] === headWeight.found[1]
     ? { file: headWeight.found[0], model: headWeight.expected[0] }

@@ -30,7 +30,15 @@ export interface WorkerJob extends BatchPlace {
   indices: Int32Array;
 }
 
-export type WorkerReply = { id: number; host: HostBatch } | { id: number; error: { name: string; message: string } };
+/** A worker's failure as it crosses the thread boundary: the sample's file when one sample's transform failed. */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+  file?: string;
+}
+
+export type WorkerReply = { id: number; host: HostBatch } | { id: number; error: WorkerError };
 
 interface Pending {
   resolve: (h: HostBatch) => void;
@@ -96,9 +104,7 @@ export class TransformPool {
     if ('host' in r) {
       p.resolve(r.host);
     } else {
-      const err = new Error(r.error.message);
-      err.name = r.error.name;
-      p.reject(err);
+      p.reject(workerError(r.error));
     }
   }
 
@@ -124,4 +130,17 @@ export class TransformPool {
     if (n === 0 && !this.closed) worker.unref();
     else if (n === 1 && delta > 0) worker.ref();
   }
+}
+
+/**
+ * The parent-side Error for a worker's failure: its name and message, the file of the sample whose
+ * transform failed (in the message and as `file`), and the worker's stack under DEBUG.
+ */
+export function workerError(e: WorkerError): Error & { file?: string } {
+  const reason = e.message || `${e.name || 'Error'} without a message`;
+  const err: Error & { file?: string } = new Error(e.file ? `${e.file}: ${reason}` : reason);
+  err.name = e.name || 'Error';
+  if (e.file) err.file = e.file;
+  if (e.stack) err.stack = `${err.name}: ${err.message}\n    in a DataLoader worker:\n${e.stack.split('\n').slice(1).join('\n')}`;
+  return err;
 }

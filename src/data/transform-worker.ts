@@ -15,13 +15,35 @@ const recipe: BatchRecipe = {
 };
 const port = parentPort!;
 
+/** A sample's transform failure, tagged with the sample's file so the parent can name it. */
+class SampleError extends Error {
+  constructor(
+    override readonly cause: Error,
+    readonly file: string | undefined,
+  ) {
+    super(cause.message);
+    this.name = cause.name;
+    this.stack = cause.stack;
+  }
+}
+
 port.on('message', async (job: WorkerJob) => {
   try {
-    const samples = await Promise.all(job.samples.map((s, i) => transformSample(s, job.indices[i], job.epoch, recipe)));
+    const samples = await Promise.all(job.samples.map(async (s, i) => {
+      try {
+        return await transformSample(s, job.indices[i], job.epoch, recipe);
+      } catch (e) {
+        throw new SampleError(e instanceof Error ? e : new Error(String(e)), s.path);
+      }
+    }));
     const host = finishBatch(samples, job.indices, job, recipe);
     port.postMessage({ id: job.id, host } satisfies WorkerReply, [...new Set([host.x.buffer, host.y.buffer])] as ArrayBuffer[]);
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
-    port.postMessage({ id: job.id, error: { name: err.name, message: err.message } } satisfies WorkerReply);
+    const file = err instanceof SampleError ? err.file : undefined;
+    port.postMessage({
+      id: job.id,
+      error: { name: err.name, message: err.message || String(e), stack: err.stack, ...(file ? { file } : {}) },
+    } satisfies WorkerReply);
   }
 });

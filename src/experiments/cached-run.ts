@@ -40,7 +40,13 @@ export interface RunRecord {
 }
 
 function readJson<T>(file: string): T | undefined {
-  return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as T) : undefined;
+  if (!fs.existsSync(file)) return undefined;
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
 }
 
 /** Where `convnext eval --run DIR` writes its results: eval-<data>[-ema][-flip-tta].json beside the run. */

@@ -17,11 +17,22 @@ function hostLogits(logits: Logits): { data: ArrayLike<number>; n: number; k: nu
   return { data: logits.data, n: logits.data.length / k, k };
 }
 
-/** Rank of the label's logit: how many classes score strictly higher (0 = top-1). */
+/**
+ * Rank of the label's logit: how many other classes score at least as high (0 = a clean top-1). Ties
+ * count against the label, so a constant output is never a hit (stricter than torch.topk, which breaks
+ * ties by index in the lower class's favour). A non-finite label logit, or a NaN anywhere in the row,
+ * makes the row a miss at every k (rank = number of classes).
+ */
 function labelRank(data: ArrayLike<number>, row: number, k: number, label: number): number {
   const v = data[row * k + label];
+  if (!Number.isFinite(v)) return k;
   let rank = 0;
-  for (let c = 0; c < k; c++) if (data[row * k + c] > v) rank++;
+  for (let c = 0; c < k; c++) {
+    if (c === label) continue;
+    const x = data[row * k + c];
+    if (Number.isNaN(x)) return k;
+    if (x >= v) rank++;
+  }
   return rank;
 }
 
@@ -40,7 +51,10 @@ function checkLabels(labels: ArrayLike<number>, n: number, k: number): void {
   }
 }
 
-/** Fraction of rows whose label is among the k highest logits (ties count in the label's favour). */
+/**
+ * Fraction of rows whose label is among the k highest logits: fewer than k other classes have a logit >=
+ * the label's. Ties count against the label; NaN or infinite label logits are misses.
+ */
 export function topKAccuracy(logits: Logits, labels: ArrayLike<number>, k = 1): number {
   const { data, n, k: K } = hostLogits(logits);
   checkLabels(labels, n, K);

@@ -8,13 +8,14 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { action } from '../errors';
+import { action, fraction, positiveInt, readJsonFile } from '../errors';
 import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
+import { takePerClass } from '../../data/split';
 import { DataLoader } from '../../data/loader';
 import { evalFilePath } from '../../experiments/cached-run';
-import { loadWeights } from '../../convnext/weights';
+import { loadWeights, WeightsError } from '../../convnext/weights';
 import { findCheckpoint, loadCheckpointWeights } from '../../train/checkpoint';
 import { checkConfig, type TrainConfig } from '../../train/config';
 import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
@@ -32,10 +33,10 @@ interface EvalFlags {
   data?: string;
   split: string;
   dataset?: 'cifar10' | 'flowers5';
-  batchSize: string;
-  inputSize?: string;
-  cropPct?: string;
-  perClass?: string;
+  batchSize: number;
+  inputSize?: number;
+  cropPct?: number;
+  perClass?: number;
   out?: string;
   progress: boolean;
 }
@@ -84,10 +85,10 @@ export function registerEvalCommand(program: Command): void {
     .option('--data <dir>', 'image folder root: <dir>/<split>/<class>/*, or <dir>/<class>/*')
     .option('--split <name>', 'split folder under --data', 'val')
     .option('--dataset <name>', 'a project dataset instead of --data: cifar10 (split test) | flowers5 (split val)')
-    .option('--batch-size <n>', 'images per batch', '100')
-    .option('--input-size <n>', 'eval resolution (default: the run\'s, else 224)')
-    .option('--crop-pct <x>', 'resize to size / crop-pct, then centre crop (default: the run\'s, else 0.875)')
-    .option('--per-class <n>', 'first n images per class only')
+    .option('--batch-size <n>', 'images per batch', positiveInt, 100)
+    .option('--input-size <n>', 'eval resolution (default: the run\'s, else 224)', positiveInt)
+    .option('--crop-pct <x>', 'resize to size / crop-pct, then centre crop (default: the run\'s, else 0.875)', fraction)
+    .option('--per-class <n>', 'first n images per class only', positiveInt)
     .option('--out <file>', 'write the results JSON here (default with --run: <run>/eval-<split or dataset>[-ema][-flip-tta].json)')
     .option('--no-progress', 'no progress bars')
     .action(action(async (f: EvalFlags) => {
@@ -97,9 +98,15 @@ export function registerEvalCommand(program: Command): void {
       if (f.run) {
         const file = path.join(f.run, 'config.json');
         if (!fs.existsSync(file)) throw new Error(`${f.run} is not a run folder (no config.json)`);
-        config = checkConfig(JSON.parse(fs.readFileSync(file, 'utf8')), file);
+        config = checkConfig(readJsonFile(file), file);
         const classesFile = path.join(f.run, 'classes.json');
-        if (fs.existsSync(classesFile)) runClasses = JSON.parse(fs.readFileSync(classesFile, 'utf8'));
+        if (fs.existsSync(classesFile)) {
+          const names = readJsonFile(classesFile);
+          if (!Array.isArray(names) || !names.every((n) => typeof n === 'string')) {
+            throw new Error(`${classesFile} should hold a JSON array of class names`);
+          }
+          runClasses = names;
+        }
       } else if (!f.model) {
         throw new Error('--weights needs --model NAME');
       }
@@ -112,10 +119,7 @@ export function registerEvalCommand(program: Command): void {
         ds = data.val;
       } else if (config?.data.val) ds = new ImageFolder(config.data.val);
       else throw new Error('no evaluation data: give --data DIR or --dataset NAME');
-      if (f.perClass) {
-        const { takePerClass } = await import('../../data/split');
-        ds = takePerClass(ds, Number(f.perClass));
-      }
+      if (f.perClass !== undefined) ds = takePerClass(ds, f.perClass);
       const classes = ds.classes;
       if (runClasses && runClasses.join() !== classes.join()) {
         throw new Error(`the data's classes (${classes.join(', ')}) differ from the run's (${runClasses.join(', ')})`);
@@ -123,10 +127,10 @@ export function registerEvalCommand(program: Command): void {
       const { cropPadding: _pad, ...runAugment } = config?.augment ?? {};
       const aug = augmentConfig({
         ...runAugment,
-        ...(f.inputSize ? { inputSize: Number(f.inputSize) } : {}),
-        ...(f.cropPct ? { cropPct: Number(f.cropPct) } : {}),
+        ...(f.inputSize !== undefined ? { inputSize: f.inputSize } : {}),
+        ...(f.cropPct !== undefined ? { cropPct: f.cropPct } : {}),
       });
-      const evalTransform = config?.augment?.cropPadding && !f.cropPct
+      const evalTransform = config?.augment?.cropPadding && f.cropPct === undefined
         ? transforms(config.augment, classes.length).eval
         : transforms({ ...aug, cropPadding: undefined }, classes.length).eval;
       const modelConfig: TrainConfig = config ?? { name: 'eval', model: { name: f.model! }, data: { train: '' } };
@@ -138,10 +142,21 @@ export function registerEvalCommand(program: Command): void {
         const meta = loadCheckpointWeights(model, dir, { ema: f.ema });
         source = `${dir}${f.ema ? ' (EMA)' : ''}, epoch ${meta.position.epoch}`;
       } else {
-        loadWeights(model, f.weights!);
+        try {
+          loadWeights(model, f.weights!);
+        } catch (err) {
+          model.dispose();
+          // The library's hint names numClasses; eval takes its class count from the data.
+          if (err instanceof WeightsError && err.classCount) {
+            throw new Error(`${f.weights} has a ${err.classCount.file}-class head but the evaluation data ` +
+              `(${f.data ?? f.dataset ?? 'the run\'s'}) has ${classes.length} classes: evaluate on data with the ` +
+              `weights' ${err.classCount.file} classes`);
+          }
+          throw err;
+        }
         source = f.weights!;
       }
-      const loader = new DataLoader({ dataset: ds, batchSize: Number(f.batchSize), transform: evalTransform, normalize: aug.normalize });
+      const loader = new DataLoader({ dataset: ds, batchSize: f.batchSize, transform: evalTransform, normalize: aug.normalize });
       const e = await evaluate(model, loader, { progress: f.progress, label: 'eval', flipTta: f.flipTta });
       model.dispose();
       printEvaluation(e, classes, `${source} on ${ds.length} images`);

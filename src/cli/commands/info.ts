@@ -18,19 +18,29 @@ export interface ScopeRow {
   macs: number;
 }
 
-/** Params and MACs grouped by the first two levels of the module path (`stages.2`, `head`), in forward order. */
+/**
+ * Params and MACs grouped by the first two levels of the module path (`stages.2`, `head`; `layers.1` for
+ * Swin, `blocks.3` for ViT), in forward order. Top-level parameters (ViT's `cls_token`, `pos_embed`) are
+ * their own scope. Scopes with parameters but no MACs (norms, embeddings) go before the first scope with MACs
+ * that follows them in parameter order: the final LayerNorm before the classifier, Swin's patch-embedding
+ * norm before the first stage.
+ */
 export function scopeTable(model: Classifier, macsByScope: Map<string, number>): ScopeRow[] {
   const params = new Map<string, number>();
   for (const [name, p] of model.namedParameters()) {
     if (!p.trainable) continue; // buffers (BatchNorm running statistics) are not parameters
-    const scope = name.split('.').slice(0, -1).slice(0, 2).join('.');
+    const parts = name.split('.');
+    const scope = parts.length === 1 ? name : parts.slice(0, -1).slice(0, 2).join('.');
     params.set(scope, (params.get(scope) ?? 0) + p.size);
   }
   const order = [...macsByScope.keys()];
-  // Scopes with parameters but no MACs (the final LayerNorm) go before the classifier.
-  const headAt = order.indexOf('head');
-  const paramOnly = [...params.keys()].filter((s) => !macsByScope.has(s));
-  order.splice(headAt < 0 ? order.length : headAt, 0, ...paramOnly);
+  const paramOrder = [...params.keys()];
+  for (const [i, scope] of paramOrder.entries()) {
+    if (macsByScope.has(scope)) continue;
+    const next = paramOrder.slice(i + 1).find((s) => macsByScope.has(s));
+    const at = next === undefined ? -1 : order.indexOf(next);
+    order.splice(at < 0 ? order.length : at, 0, scope);
+  }
   return order.map((scope) => ({ scope, params: params.get(scope) ?? 0, macs: macsByScope.get(scope) ?? 0 }));
 }
 

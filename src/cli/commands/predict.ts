@@ -1,16 +1,17 @@
 /**
  * `convnext predict`: classify image files with a model and a safetensors weights file, preprocessing
  * as the official evaluation (resize the shorter side to size / crop_pct, bicubic; centre crop; ImageNet
- * mean / std).
+ * mean / std). Results are written as each batch is classified; a file that cannot be read is reported on
+ * stderr (and under "errors" with --json) without losing the others, and makes the exit status non-zero.
  */
 import * as fs from 'fs';
 import type { Command } from 'commander';
 import { tf } from '../../backend';
-import { CropMode, loadEvalBatch } from '../../augment/eval-transform';
+import { CropMode, loadEvalImage } from '../../augment/eval-transform';
 import { StateDict, checkInputSize, getModelEntry, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
 import { withoutInit } from '../../nn';
 import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
-import { action, fraction, positiveInt } from '../errors';
+import { action, describeError, fraction, positiveInt } from '../errors';
 
 interface PredictOptions {
   model: string;
@@ -49,6 +50,7 @@ function softmax(logits: number[]): number[] {
 }
 
 function readLabels(file: string, classes: number): string[] {
+  if (fs.existsSync(file) && fs.statSync(file).isDirectory()) throw new Error(`--labels ${file} is a folder, expected a file of class names`);
   const labels = fs.readFileSync(file, 'utf-8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
   if (labels.length !== classes) throw new Error(`--labels ${file} has ${labels.length} names, the model has ${classes} classes`);
   return labels;
@@ -68,34 +70,75 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
     checkInputSize(model, size);
     loadStateDict(model, stateDict, { source: opts.weights });
     model.eval();
-    const predictions: Prediction[] = [];
-    for (let i = 0; i < images.length; i += opts.batchSize) {
-      const files = images.slice(i, i + opts.batchSize);
-      const x = await loadEvalBatch(files, { size, cropPct: opts.cropPct, cropMode: opts.cropMode });
-      const logits = tf.tidy(() => model.forward(x)).arraySync() as number[][];
-      x.dispose();
-      files.forEach((image, b) => {
-        const probs = softmax(logits[b]);
-        const order = probs.map((p, k) => k).sort((a, c) => probs[c] - probs[a]).slice(0, opts.topk);
-        predictions.push({
-          image,
-          logits: logits[b],
-          topk: order.map((k) => ({ index: k, label: labels?.[k] ?? String(k), prob: probs[k], logit: logits[b][k] })),
+    const out = new PredictionWriter(opts.json ? {
+      model: opts.model, weights: opts.weights, size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes,
+    } : undefined);
+    const failures: Array<{ image: string; error: string }> = [];
+    try {
+      for (let i = 0; i < images.length; i += opts.batchSize) {
+        const files = images.slice(i, i + opts.batchSize);
+        const loaded = await Promise.allSettled(
+          files.map((f) => loadEvalImage(f, { size, cropPct: opts.cropPct, cropMode: opts.cropMode })));
+        const good: Array<{ image: string; pixels: Float32Array }> = [];
+        loaded.forEach((r, b) => {
+          if (r.status === 'fulfilled') {
+            good.push({ image: files[b], pixels: r.value });
+            return;
+          }
+          const error = describeError(r.reason).replace(/\s*\n\s*/g, ' ');
+          failures.push({ image: files[b], error });
+          process.stderr.write(`convnext: error: ${error}\n`);
         });
-      });
+        if (good.length === 0) continue;
+        const n = size * size * 3;
+        const data = new Float32Array(good.length * n);
+        good.forEach((g, b) => data.set(g.pixels, b * n));
+        const logits = tf.tidy(() => model.forward(tf.tensor4d(data, [good.length, size, size, 3]))).arraySync() as number[][];
+        good.forEach(({ image }, b) => {
+          const probs = softmax(logits[b]);
+          const order = probs.map((p, k) => k).sort((a, c) => probs[c] - probs[a]).slice(0, opts.topk);
+          out.write({
+            image,
+            logits: logits[b],
+            topk: order.map((k) => ({ index: k, label: labels?.[k] ?? String(k), prob: probs[k], logit: logits[b][k] })),
+          });
+        });
+      }
+    } finally {
+      out.close(failures);
     }
-    if (opts.json) {
-      console.log(JSON.stringify({
-        model: opts.model, weights: opts.weights, size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes, predictions,
-      }));
-      return;
-    }
-    for (const p of predictions) {
-      console.log(p.image);
-      p.topk.forEach((t, r) => console.log(`  ${r + 1}. ${(100 * t.prob).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`));
+    if (failures.length > 0) {
+      throw new Error(`${failures.length} of ${images.length} images could not be classified (first: ${failures[0].error})`);
     }
   } finally {
     model.dispose();
+  }
+}
+
+/**
+ * Writes predictions as they come: text blocks, or (with a header) one JSON object whose "predictions"
+ * array is opened first, grows one element per line and is closed, with the "errors", by close() — also
+ * when classification stops half-way — so stdout always holds valid JSON.
+ */
+class PredictionWriter {
+  private count = 0;
+
+  constructor(private readonly header?: Record<string, unknown>) {
+    if (header) process.stdout.write(`${JSON.stringify(header).slice(0, -1)},"predictions":[`);
+  }
+
+  write(p: Prediction): void {
+    if (this.header) {
+      process.stdout.write(`${this.count > 0 ? ',' : ''}\n${JSON.stringify(p)}`);
+    } else {
+      const lines = [p.image, ...p.topk.map((t, r) => `  ${r + 1}. ${(100 * t.prob).toFixed(2).padStart(6)}%  ${t.label} (${t.index})`)];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    }
+    this.count++;
+  }
+
+  close(errors: Array<{ image: string; error: string }>): void {
+    if (this.header) process.stdout.write(`${this.count > 0 ? '\n' : ''}],"errors":${JSON.stringify(errors)}}\n`);
   }
 }
 
