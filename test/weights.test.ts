@@ -186,7 +186,7 @@ describe('PyTorch state dicts', () => {
     assert.deepEqual(err.unexpectedKeys, ['stages.4.0.gamma']);
     assert.deepEqual(err.mismatched.map((x) => x.key), ['stages.0.0.pwconv1.weight', 'head.weight', 'head.bias']);
     assert.deepEqual(err.classCount, { file: 10, model: 5 });
-    assert.match(err.message, /^cannot load w\.safetensors: the weights have 10 classes but the model has 5: .*--classes 10.*ignoreHead/);
+    assert.match(err.message, /^cannot load w\.safetensors: the weights have 10 classes but the model has 5: .*numClasses 10.*ignoreHead/);
     assert.match(err.message, /shape mismatch for stages\.0\.0\.pwconv1\.weight \(model \[32, 8\], weights \[8, 32\]\)/);
     assert.match(err.message, /missing 2 key\(s\): stages\.2\.1\.gamma, norm\.bias; unexpected 1 key\(s\): stages\.4\.0\.gamma$/);
     for (const [k, v] of snapshot(m)) assert.deepEqual(v, before.get(k), `${k} unchanged`);

@@ -91,7 +91,7 @@ function describeProblems(
   const parts: string[] = [];
   if (classCount) {
     parts.push(`the weights have ${classCount.file} classes but the model has ${classCount.model}: ` +
-      `build the model with numClasses ${classCount.file} (CLI: --classes ${classCount.file}), ` +
+      `build the model with numClasses ${classCount.file}, ` +
       'or pass ignoreHead to keep a freshly initialised head for fine-tuning');
   }
   const other = mismatched.filter((m) => !(classCount && m.key.startsWith('head.')));

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import type { Command } from 'commander';
 import { tf } from '../../backend';
 import { CropMode, loadEvalImage } from '../../augment/eval-transform';
-import { StateDict, checkInputSize, getModelEntry, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
+import { StateDict, WeightsError, checkInputSize, getModelEntry, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
 import { withoutInit } from '../../nn';
 import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
 import { action, describeError, fraction, positiveInt } from '../errors';
@@ -68,7 +68,12 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
   const model = withoutInit(() => entry.create({ numClasses: classes }));
   try {
     checkInputSize(model, size);
-    loadStateDict(model, stateDict, { source: opts.weights });
+    try {
+      loadStateDict(model, stateDict, { source: opts.weights });
+    } catch (err) {
+      if (!(err instanceof WeightsError && err.classCount)) throw err;
+      throw new Error(`${err.message} (here: --classes ${err.classCount.file}, or leave --classes out to read it from the weights)`);
+    }
     model.eval();
     const out = new PredictionWriter(opts.json ? {
       model: opts.model, weights: opts.weights, size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes,
