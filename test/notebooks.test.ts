@@ -49,6 +49,18 @@ describe('notebooks (smoke mode, as `npm run report` runs them)', function () {
     }
   });
 
+  it('renders the "Running this notebook" block from one helper instead of repeating it in prose', () => {
+    for (const file of NOTEBOOKS) {
+      const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: Array<{ cell_type: string; source: string | string[] }> };
+      const text = (c: { source: string | string[] }) => (Array.isArray(c.source) ? c.source.join('') : c.source);
+      const name = path.basename(file, '.ipynb');
+      assert.ok(nb.cells.some((c) => c.cell_type === 'code' && text(c).includes(`runningThisNotebook('${name}'`)),
+        `${name} does not call runningThisNotebook('${name}', …)`);
+      assert.ok(!nb.cells.some((c) => c.cell_type === 'markdown' && text(c).includes('**Running this notebook.**')),
+        `${name} repeats the "Running this notebook" block in a markdown cell`);
+    }
+  });
+
   it('writes the index and summary linking every notebook', () => {
     const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
     const saved = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as ReportSummary;

@@ -194,14 +194,6 @@ export interface RowSummary {
   evalImagesPerSec: Stat;
 }
 
-function finalRecords(runs: RunRecord[]) {
-  return runs.map((r) => {
-    const last = r.metrics[r.metrics.length - 1];
-    if (!last) throw new Error(`run ${r.dir} has no finished epoch`);
-    return { last, all: r.metrics };
-  });
-}
-
 /** Params and MACs of a study model for a 5-class head at the given input size. */
 export function studyComplexity(arch: string, preset: StudyPreset, inputSize: number): { params: number; macs: number } {
   const m = withoutInit(() => createModel(`study_${arch}_${preset}`, { numClasses: 5 }));
@@ -210,29 +202,79 @@ export function studyComplexity(arch: string, preset: StudyPreset, inputSize: nu
   return { params: c.params, macs: c.macs };
 }
 
+/** The figures Table 3 reports per run, summarised over seeds. */
+export const SEED_METRICS = ['trainLoss', 'trainAcc', 'valLoss', 'valAcc', 'trainImagesPerSec', 'evalImagesPerSec'] as const;
+export type SeedMetric = (typeof SEED_METRICS)[number];
+
+/** One run's final-epoch figures (accuracies as fractions, throughput as the mean over its epochs). */
+export type SeedRecord = { key: string; seed: number; dir: string } & Record<SeedMetric, number>;
+
+/** A configuration's runs as records, one per seed; throws for a run without a finished epoch. */
+export function seedRecords(key: string, runs: RunRecord[]): SeedRecord[] {
+  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return runs.map((r, i) => {
+    const last = r.metrics[r.metrics.length - 1];
+    if (!last) throw new Error(`run ${r.dir} has no finished epoch`);
+    return {
+      key, seed: r.config?.recipe?.seed ?? i, dir: r.dir,
+      trainLoss: last.trainLoss, trainAcc: last.trainTop1 ?? NaN, valLoss: last.valLoss ?? NaN, valAcc: last.valTop1 ?? NaN,
+      trainImagesPerSec: avg(r.metrics.map((e) => e.trainImagesPerSec)),
+      evalImagesPerSec: avg(r.metrics.map((e) => e.evalImagesPerSec ?? NaN)),
+    };
+  });
+}
+
+/**
+ * Mean ± sample std (n - 1) and count of every metric per configuration: a danfojs groupby over the
+ * seed records (loaded lazily: danfojs-node costs about a second on first use). A missing value in a
+ * group makes that group's mean and std NaN, as `meanStd` does.
+ */
+export function groupSeeds(records: SeedRecord[]): Map<string, Record<SeedMetric, Stat>> {
+  const out = new Map<string, Record<SeedMetric, Stat>>();
+  if (records.length === 0) return out;
+  const dfd = require('danfojs-node') as typeof import('danfojs-node');
+  const frame = new dfd.DataFrame(records.map((r) => ({ key: r.key, ...Object.fromEntries(SEED_METRICS.map((m) => [m, r[m]])) })));
+  const grouped = frame.groupby(['key']).agg(Object.fromEntries(SEED_METRICS.map((m) => [m, ['mean', 'std', 'count']])));
+  const col = new Map(grouped.columns.map((c, i) => [c, i]));
+  for (const row of grouped.values as unknown[][]) {
+    const at = (c: string) => Number(row[col.get(c)!]);
+    const stats = Object.fromEntries(SEED_METRICS.map((m) => {
+      const n = at(`${m}_count`);
+      // danfojs gives NaN for the std of one value; meanStd's convention is 0.
+      return [m, { mean: at(`${m}_mean`), std: n === 1 && Number.isFinite(at(`${m}_mean`)) ? 0 : at(`${m}_std`), n }];
+    })) as Record<SeedMetric, Stat>;
+    out.set(String(row[col.get('key')!]), stats);
+  }
+  return out;
+}
+
 /** One Table 3 row from a configuration's runs. */
 export function summarizeRow(key: string, label: string, runs: RunRecord[], cx: { params: number; macs: number }): RowSummary {
-  const f = finalRecords(runs);
-  const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  return {
-    key, label, ...cx,
-    trainLoss: meanStd(f.map((r) => r.last.trainLoss)),
-    trainAcc: meanStd(f.map((r) => r.last.trainTop1 ?? NaN)),
-    valLoss: meanStd(f.map((r) => r.last.valLoss ?? NaN)),
-    valAcc: meanStd(f.map((r) => r.last.valTop1 ?? NaN)),
-    trainImagesPerSec: meanStd(f.map((r) => avg(r.all.map((e) => e.trainImagesPerSec)))),
-    evalImagesPerSec: meanStd(f.map((r) => avg(r.all.map((e) => e.evalImagesPerSec ?? NaN)))),
-  };
+  const stats = groupSeeds(seedRecords(key, runs)).get(key);
+  if (!stats) throw new Error(`no runs for the row "${key}"`);
+  return { key, label, ...cx, ...stats };
 }
 
 /** Every row of the ablation (and the transfer row when present), in Table 3's order. */
 export function summarizeAblation(s: AblationSettings, runs: AblationRuns): RowSummary[] {
-  const rows = (Object.keys(runs.rows) as StudyPreset[]).map((p) =>
-    summarizeRow(p, STUDY_PRESETS[p].label, runs.rows[p], studyComplexity(s.arch, p, s.inputSize)));
-  if (runs.transfer.length > 0) {
-    rows.push(summarizeRow('transfer', 'ConvNeXt, CIFAR-10 pretrained', runs.transfer, studyComplexity(s.arch, 'convnext', s.inputSize)));
-  }
-  return rows;
+  const entries = (Object.keys(runs.rows) as StudyPreset[]).map((p) => ({ key: p as string, label: STUDY_PRESETS[p].label, preset: p, runs: runs.rows[p] }));
+  if (runs.transfer.length > 0) entries.push({ key: 'transfer', label: TRANSFER_LABEL, preset: 'convnext', runs: runs.transfer });
+  // Every run in one frame, grouped by configuration once.
+  const stats = groupSeeds(entries.flatMap((e) => seedRecords(e.key, e.runs)));
+  return entries.map((e) => ({ key: e.key, label: e.label, ...studyComplexity(s.arch, e.preset, s.inputSize), ...stats.get(e.key)! }));
+}
+
+/** The transfer row's label. */
+export const TRANSFER_LABEL = 'ConvNeXt, CIFAR-10 pretrained';
+
+/** Total training minutes of every run of the ablation (pretraining included), as measured when each was trained. */
+export function ablationTrainMinutes(runs: AblationRuns): { runs: number; minutes: number; cached: number } {
+  const all = [...Object.values(runs.rows).flat(), ...(runs.pretrain ? [runs.pretrain] : []), ...runs.transfer];
+  return {
+    runs: all.length,
+    minutes: all.reduce((a, r) => a + (r.summary?.trainMinutes ?? 0), 0),
+    cached: all.filter((r) => (r as RunRecord & { cached?: boolean }).cached === true).length,
+  };
 }
 
 export interface Comparison {

@@ -1,11 +1,19 @@
 /**
- * Helpers every notebook uses: the run mode, tables beside the paper's figures, inline charts, and
- * the measurements the first notebooks show (environment, inference timing).
+ * Helpers every notebook uses: the run mode, tables beside the paper's figures, inline charts, prose
+ * generated from a run's numbers, and each notebook's display helpers (its tables, charts and the
+ * measurements the first notebooks show). Notebooks 03 and 04 import their helpers from
+ * './src/notebook/recipe' and './src/notebook/study' directly: those pull in the trainer and the data
+ * pipeline, which the other notebooks do not need to load.
  */
 export * from './mode';
 export * from './table';
 export * from './plot';
-export { show } from './display';
+export { show, showMarkdown } from './display';
+export * from './markdown';
 export * from './environment';
 export * from './inference';
 export * from './paper';
+export * from './smoke';
+export * from './family';
+export * from './roadmap';
+export * from './bench';

@@ -136,7 +136,8 @@ export function flopsBreakdownText(gap: GapRow[]): string {
   const M = (x: number) => fmt(x / 1e6, 1);
   const blocks = s16.parts.blocks - s15.parts.blocks;
   const s16Rounded = Math.round(s16.macs / 1e7) / 100;
-  const above = flopsGapPercent(s16.macs, s16.paper);
+  // The paper's figure relative to our count.
+  const above = 100 * (s16.paper / (s16.macs / 1e9) - 1);
   return [
     `* **Step 15's ${fmt(s15.paper, 2)}G is the next row's architecture.** Our conv+linear count of ConvNeXt-T (step 16) is`,
     `  ${G(s16.macs, 4)}G, which rounds to ${fmt(s16Rounded, 2)}${s16Rounded === s15.paper ? ', exactly the figure printed for step 15' : ` (step 15 is printed as ${fmt(s15.paper, 2)})`},`,
@@ -285,12 +286,16 @@ export function replayFindings(replay: ReplayResult[], trends: TrendRow[], plan:
   const last = replay[replay.length - 1];
   const slowest = replay.reduce((a, b) => (b.trainMinutes > a.trainMinutes ? b : a));
   const fastest = replay.reduce((a, b) => (b.trainMinutes < a.trainMinutes ? b : a));
+  const range = (xs: number[]) => {
+    const [lo, hi] = [fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)];
+    return lo === hi ? lo : `${lo}–${hi}`;
+  };
   const lines = [
     `**This run (${plan.mode} mode, runs in \`runs/roadmap-replay/${plan.mode}/\`, ${cached} of ${replay.length} read from the cache):**`,
     `${replay.length} runs, ${fmt(minutes, 1)} minutes of training in all. Every model saw ${fmt(plan.trainImages * plan.epochs, 0)} training images`,
     `${updates !== undefined ? `(${fmt(updates, 0)} updates) ` : ''}and top-1 lands between ${fmt(Math.min(...top1), 1)}% and ${fmt(Math.max(...top1), 1)}%.`,
     noise.length
-      ? `With one seed and ${fmt(plan.valImages, 0)} validation images, a step's change has to exceed about ±${fmt(Math.min(...noise), 1)}–${fmt(Math.max(...noise), 1)} points ` +
+      ? `With one seed and ${fmt(plan.valImages, 0)} validation images, a step's change has to exceed about ±${range(noise)} points ` +
         '(two binomial standard errors; seed-to-seed variation comes on top) to mean anything' +
         (paperMoves.length ? `; the paper's steps move by ${fmt(paperMoves[0], 1)}–${fmt(paperMoves[paperMoves.length - 1], 1)} points (median ${fmt(paperMoves[Math.floor(paperMoves.length / 2)], 1)}).` : '.')
       : '',
