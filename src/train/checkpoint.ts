@@ -6,8 +6,10 @@
  *   state.safetensors   optimizer slots (`<slot>/<param>`) and EMA weights (`ema/<param>`), flat, in this
  *                       library's layouts
  *   state.json          epoch / update position, optimizer kind and step, seed, history, best metric
- * It is written as `<name>.tmp`, then swapped in with renames, so a crash at any point leaves either the
- * old or the new checkpoint whole (`<name>.old` is picked up if the crash fell between the two renames).
+ * It is written into a temporary folder unique to the process and call (`<name>.<pid>-<n>.tmp`), then swapped
+ * in with renames, so a crash at any point leaves either the old or the new checkpoint whole (`<name>.old` is
+ * picked up if the crash fell between the two renames). Temporary folders a killed process left behind are
+ * never read, and are removed by the next save of the same checkpoint.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -15,10 +17,11 @@ import * as path from 'path';
 import { tf } from '../backend';
 import type { Module } from '../nn/module';
 import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from '../convnext/safetensors';
-import { loadWeights, saveWeights } from '../convnext/weights';
+import { loadWeights, saveWeights, WeightsError } from '../convnext/weights';
 import type { ModelEma } from './ema';
 import type { Optimizer, OptimizerState } from './optimizer';
-import { writeFileAtomic } from '../util/fs';
+import { tempPathFor, writeFileAtomic } from '../util/fs';
+import { processAlive } from './run-dir';
 
 export const CHECKPOINT_FORMAT = 'convnext-ts-checkpoint-1';
 
@@ -79,9 +82,9 @@ export interface SaveCheckpointArgs<H> {
 /** Writes checkpoint `name` under `root` (e.g. runs/x/checkpoints/last), atomically as a whole. */
 export function saveCheckpoint<H>(root: string, name: string, a: SaveCheckpointArgs<H>): string {
   const final = path.join(root, name);
-  const tmp = `${final}.tmp`;
+  const tmp = tempPathFor(final);
   const old = `${final}.old`;
-  fs.rmSync(tmp, { recursive: true, force: true });
+  removeStaleTemps(root, name);
   fs.mkdirSync(tmp, { recursive: true });
   const opt = a.optimizer.state();
   const meta: CheckpointMeta<H> = {
@@ -112,6 +115,23 @@ export function saveCheckpoint<H>(root: string, name: string, a: SaveCheckpointA
   fs.renameSync(tmp, final);
   fs.rmSync(old, { recursive: true, force: true });
   return final;
+}
+
+/**
+ * Removes temporary folders of checkpoint `name` left by processes that are gone (a killed run): the old
+ * fixed `<name>.tmp` and `<name>.<pid>-<n>.tmp` of this process or of a pid that is not alive. Another live
+ * process's are kept.
+ */
+function removeStaleTemps(root: string, name: string): void {
+  if (!fs.existsSync(root)) return;
+  for (const entry of fs.readdirSync(root)) {
+    if (!entry.startsWith(`${name}.`) || !entry.endsWith('.tmp')) continue;
+    const m = /^(\d+)-\d+$/.exec(entry.slice(name.length + 1, -'.tmp'.length));
+    // This process's own are leftovers of a failed save (saves are synchronous: none is in progress).
+    if (m && Number(m[1]) !== process.pid && processAlive(Number(m[1]))) continue;
+    if (!m && entry !== `${name}.tmp`) continue;
+    fs.rmSync(path.join(root, entry), { recursive: true, force: true });
+  }
 }
 
 /** The folder of checkpoint `name`, recovering from a crash mid-swap; undefined if there is none. */
@@ -156,7 +176,14 @@ export function restoreCheckpoint(ck: Checkpoint, model: Module, optimizer: Opti
 export function loadCheckpointWeights(model: Module, dir: string, opts: { ema?: boolean } = {}): CheckpointMeta {
   const ck = loadCheckpoint(dir);
   if (!opts.ema) {
-    loadWeights(model, ck.weightsFile);
+    try {
+      loadWeights(model, ck.weightsFile);
+    } catch (err) {
+      // The library's hint names numClasses and --classes; a checkpoint's class count is its run's data's.
+      if (!(err instanceof WeightsError && err.classCount)) throw err;
+      throw new Error(`${dir} holds a ${err.classCount.file}-class model but the model was built for ` +
+        `${err.classCount.model} classes (the data's): evaluate on data with the run's ${err.classCount.file} classes`);
+    }
     return ck.meta;
   }
   if (!ck.ema) throw new Error(`${dir} holds no EMA weights (the run did not use modelEma)`);

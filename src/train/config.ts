@@ -8,57 +8,79 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as yaml from 'js-yaml';
 
-import type { AugmentConfig } from '../augment/config';
-import type { ConvNeXtConfig } from '../convnext/convnext';
-import type { ModelOptions } from '../convnext/model';
-import type { TrainRecipe } from './recipe';
+import { z } from 'zod';
 
-export interface ModelConfig {
+import { augmentSettingsSchema, numberIn, positiveInt, schemaErrors, valueSchema, type AugmentSettings } from '../augment/config';
+import { STEM_TYPES, type StemType } from '../convnext/stem';
+import { trainRecipeSchema } from './recipe';
+
+export type { AugmentSettings };
+
+const DATASETS = ['cifar10', 'flowers5'] as const;
+const text = valueSchema<string>('a string', (v) => typeof v === 'string');
+const positiveInts = valueSchema<number[]>('a non-empty list of positive integers',
+  (v) => Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x > 0));
+
+const modelSchema = z.strictObject({
   /** A registered model name (`convnext_tiny`, `convnext_cifar` …). */
-  name?: string;
-  /** Or an explicit ConvNeXt architecture (depths, dims, stemPatchSize, stemType, kernelSize …). */
-  arch?: Pick<ConvNeXtConfig, 'depths' | 'dims' | 'stemPatchSize' | 'stemType' | 'kernelSize'>;
+  name: valueSchema<string>('a registered model name', (v) => typeof v === 'string' && v.length > 0),
+  /** Or an explicit ConvNeXt architecture (depths, dims, stemPatchSize, stemType, kernelSize). */
+  arch: z.strictObject({
+    depths: positiveInts,
+    dims: positiveInts,
+    stemPatchSize: positiveInt.optional(),
+    stemType: valueSchema<StemType>(`one of ${STEM_TYPES.join(' | ')}`, (v) => (STEM_TYPES as readonly unknown[]).includes(v)).optional(),
+    kernelSize: numberIn('an odd positive integer', (n) => Number.isInteger(n) && n > 0 && n % 2 === 1).optional(),
+  }),
   /** Registry options; numClasses defaults to the dataset's class count. */
-  options?: ModelOptions;
+  options: z.strictObject({
+    numClasses: positiveInt,
+    inChans: positiveInt,
+    /** Stochastic depth rate of the last block. */
+    dropPathRate: numberIn('a rate in [0, 1)', (n) => n >= 0 && n < 1),
+    headInitScale: numberIn('a number > 0', (n) => n > 0 && n < Infinity),
+    layerScaleInitValue: numberIn('a number >= 0', (n) => n >= 0 && n < Infinity),
+  }).partial(),
   /** Initial weights (a convnext-ts checkpoint / weights file). */
-  weights?: string;
+  weights: text,
   /** Leave the classification head out when loading `weights` (fine-tuning to new classes). */
-  newHead?: boolean;
-}
+  newHead: valueSchema<boolean>('true or false', (v) => typeof v === 'boolean'),
+}).partial();
 
-export interface DataConfig {
+const dataSchema = z.strictObject({
   /** A project dataset prepared and cached by src/data: cifar10 (train / test) or flowers5 (seeded 90/10). */
-  name?: 'cifar10' | 'flowers5';
+  name: valueSchema<(typeof DATASETS)[number]>(`a known dataset (${DATASETS.join(' | ')}), or give data.train / data.val folders`,
+    (v) => (DATASETS as readonly unknown[]).includes(v)),
   /** Or ImageFolder roots: root/<class>/<image>. */
-  train?: string;
-  val?: string;
+  train: text,
+  val: text,
   /** Keep the first n images of each class (smoke runs and small budgets). */
-  perClass?: number;
+  perClass: positiveInt,
   /** Images per class of the evaluation split (default: perClass). */
-  valPerClass?: number;
+  valPerClass: positiveInt,
   /** Seed of the flowers5 split. */
-  splitSeed?: number;
+  splitSeed: numberIn('an integer', (n) => Number.isSafeInteger(n)),
   /** Batch size of evaluation (default: the recipe's micro-batch). */
-  evalBatchSize?: number;
+  evalBatchSize: positiveInt,
   /** Root of the data/ folder (default: the repository's). */
-  dataDir?: string;
-}
+  dataDir: text,
+}).partial();
 
-/** AugmentConfig plus the CIFAR-style pad-and-crop (which then replaces RandomResizedCrop). */
-export type AugmentSettings = Partial<AugmentConfig> & {
-  /** Zero padding of a random crop at the input size (torchvision RandomCrop(padding)); 0 / absent: off. */
-  cropPadding?: number;
-};
-
-export interface TrainConfig {
-  name: string;
-  model: ModelConfig;
-  data: DataConfig;
-  augment?: AugmentSettings;
-  recipe?: Partial<TrainRecipe>;
+/** A training config: every key, type and allowed value, at every level (unknown keys are refused). */
+export const trainConfigSchema = z.strictObject({
+  /** Default: the config file's name. */
+  name: text.optional(),
+  model: modelSchema,
+  data: dataSchema,
+  augment: augmentSettingsSchema.optional(),
+  recipe: trainRecipeSchema.partial().optional(),
   /** Run folder (default runs/<name>). */
-  out?: string;
-}
+  out: text.optional(),
+});
+
+export type TrainConfig = Omit<z.infer<typeof trainConfigSchema>, 'name'> & { name: string };
+export type ModelConfig = TrainConfig['model'];
+export type DataConfig = TrainConfig['data'];
 
 /** Reads a .json / .yaml / .yml config file with a clear error on a missing file or bad syntax. */
 export function loadConfigFile(file: string): TrainConfig {
@@ -73,18 +95,18 @@ export function loadConfigFile(file: string): TrainConfig {
   return checkConfig(raw, file);
 }
 
+/**
+ * Checks a config against the schema: unknown keys at any level (with the key meant), values of the wrong
+ * type or out of range (with the allowed values and the value given). Returns it with its name filled in.
+ */
 export function checkConfig(raw: unknown, source = 'config'): TrainConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${source}: expected an object`);
-  const c = raw as Partial<TrainConfig>;
-  const known = ['name', 'model', 'data', 'augment', 'recipe', 'out'];
-  const unknown = Object.keys(c).filter((k) => !known.includes(k));
-  if (unknown.length > 0) throw new Error(`${source}: unknown keys ${unknown.join(', ')} (known: ${known.join(', ')})`);
-  if (!c.model || (!c.model.name && !c.model.arch)) throw new Error(`${source}: model.name or model.arch is required`);
-  if (!c.data || (!c.data.name && !c.data.train)) throw new Error(`${source}: data.name or data.train is required`);
-  if (c.data.name && !['cifar10', 'flowers5'].includes(c.data.name)) {
-    throw new Error(`${source}: unknown dataset ${c.data.name} (cifar10 | flowers5, or give data.train / data.val folders)`);
-  }
-  return { ...c, name: c.name ?? path.basename(source).replace(/\.(ya?ml|json)$/i, '') } as TrainConfig;
+  const parsed = trainConfigSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new Error(`${source}: ${schemaErrors(trainConfigSchema, parsed.error).join('; ')}`);
+  const c = raw as z.infer<typeof trainConfigSchema>;
+  if (!c.model.name && !c.model.arch) throw new Error(`${source}: model.name or model.arch is required`);
+  if (!c.data.name && !c.data.train) throw new Error(`${source}: data.name or data.train is required`);
+  return { ...c, name: c.name ?? path.basename(source).replace(/\.(ya?ml|json)$/i, '') };
 }
 
 /** Parses a CLI value: numbers, booleans, null, JSON arrays / objects, else the string. */
@@ -124,4 +146,38 @@ function stableStringify(v: unknown): string {
     return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
+}
+
+/** One difference between two configs: the key path and the values before and after (undefined: absent). */
+export interface ConfigChange {
+  path: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** The key paths where two configs (as JSON would record them) differ; lists compare whole. */
+export function configDiff(before: unknown, after: unknown): ConfigChange[] {
+  const plain = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v, typedArrays)));
+  const out: ConfigChange[] = [];
+  const walk = (a: unknown, b: unknown, at: string): void => {
+    const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (isObj(a) && isObj(b)) {
+      const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+      for (const k of keys) walk(a[k], b[k], at ? `${at}.${k}` : k);
+    } else if (stableStringify(a) !== stableStringify(b)) {
+      out.push({ path: at || '(config)', old: a, new: b });
+    }
+  };
+  walk(plain(before), plain(after), '');
+  return out;
+}
+
+/** `recipe.lr 0.01 → 0.02; augment.mixup (absent) → 0.2`. */
+export function describeChanges(changes: readonly ConfigChange[]): string {
+  const show = (v: unknown): string => (v === undefined ? '(absent)' : JSON.stringify(v));
+  return changes.map((c) => `${c.path} ${show(c.old)} → ${show(c.new)}`).join('; ');
+}
+
+function typedArrays(_key: string, value: unknown): unknown {
+  return ArrayBuffer.isView(value) && !(value instanceof DataView) ? Array.from(value as unknown as ArrayLike<number>) : value;
 }

@@ -23,6 +23,18 @@ export class NonFiniteLossError extends Error {
 }
 
 /**
+ * Thrown when the model's state stops being finite (weights, or the validation loss of an evaluation): such
+ * a state is never saved or selected as `best`, so the run folder keeps its last finite state.
+ */
+export class NonFiniteStateError extends Error {
+  override name = 'NonFiniteStateError';
+  constructor(readonly what: string, readonly epoch: number, readonly step: number) {
+    super(`${what} at epoch ${epoch} (update ${step}); stopping. ` +
+      'Lower the learning rate or enable clipGrad; the last good checkpoint is kept.');
+  }
+}
+
+/**
  * Trains the epoch `s.position` is in, from its `batchInEpoch`, advancing the position and summing loss,
  * hits, images and seconds (data loading included) into `s.sums`. Ends after the epoch's last update, when
  * the loader runs out, or when a callback sets `s.endEpoch`.

@@ -5,64 +5,77 @@
  * smoothing 0.1 and soft-target cross-entropy (Mixup / CutMix on). Augmentation lives in AugmentConfig.
  */
 
-export type OptimizerName = 'adamw' | 'sgd';
+import { z } from 'zod';
 
-export interface TrainRecipe {
-  epochs: number;
+import { nonNegative, nonNegativeInt, numberIn, pairIn, positiveInt, probability, schemaErrors, valueSchema } from '../augment/config';
+
+const oneOf = <T extends string>(values: readonly T[]): z.ZodType<T> =>
+  valueSchema<T>(`one of ${values.join(' | ')}`, (v) => typeof v === 'string' && (values as readonly string[]).includes(v));
+const bool = valueSchema<boolean>('true or false', (v) => typeof v === 'boolean');
+const positive = numberIn('a number > 0', (n) => n > 0 && n < Infinity);
+
+export const OPTIMIZERS = ['adamw', 'sgd'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** The recipe's keys, types and allowed values: the one definition TrainRecipe and its checks come from. */
+export const trainRecipeSchema = z.strictObject({
+  epochs: positiveInt,
   /** Images per optimizer update (the paper's 4096). */
-  batchSize: number;
+  batchSize: positiveInt,
   /** Images per forward pass; batchSize / microBatch micro-batches are accumulated. Default batchSize. */
-  microBatch?: number;
-  optimizer: OptimizerName;
+  microBatch: positiveInt.optional(),
+  optimizer: oneOf(OPTIMIZERS),
   /** Peak learning rate (not scaled by batch size: the official code uses --lr as given). */
-  lr: number;
-  minLr: number;
-  warmupEpochs: number;
+  lr: nonNegative,
+  minLr: nonNegative,
+  warmupEpochs: nonNegative,
   /** Warmup length in updates; overrides warmupEpochs when > 0. */
-  warmupSteps?: number;
-  startWarmupLr?: number;
-  weightDecay: number;
+  warmupSteps: nonNegativeInt.optional(),
+  startWarmupLr: nonNegative.optional(),
+  weightDecay: nonNegative,
   /** Final weight decay of a cosine weight-decay schedule; absent: constant. */
-  weightDecayEnd?: number;
-  betas?: [number, number];
-  eps?: number;
+  weightDecayEnd: nonNegative.optional(),
+  betas: pairIn('0 <= beta < 1', (a, b) => a >= 0 && a < 1 && b >= 0 && b < 1).optional(),
+  eps: positive.optional(),
   /** SGD momentum (and Nesterov), for the optimizer ablation. */
-  momentum?: number;
-  nesterov?: boolean;
+  momentum: probability.optional(),
+  nesterov: bool.optional(),
   /** Layer-wise learning-rate decay (fine-tuning); 1 = off. */
-  layerDecay?: number;
+  layerDecay: numberIn('in (0, 1]', (n) => n > 0 && n <= 1).optional(),
   /** Global gradient-norm clipping; absent = none (the paper's setting). */
-  clipGrad?: number;
-  modelEma: boolean;
-  emaDecay: number;
+  clipGrad: positive.optional(),
+  modelEma: bool,
+  emaDecay: probability,
   /** Evaluate the EMA weights too each time the model is evaluated (official --model_ema_eval). */
-  evalEma: boolean;
+  evalEma: bool,
   /**
    * 'soft-target': SoftTargetCrossEntropy on the loader's targets (Mixup / CutMix, smoothing folded in);
    * 'label-smoothing': LabelSmoothingCrossEntropy on the hard labels with `smoothing`.
    */
-  loss: 'soft-target' | 'label-smoothing';
-  smoothing: number;
-  seed: number;
+  loss: oneOf(['soft-target', 'label-smoothing'] as const),
+  smoothing: numberIn('in [0, 1)', (n) => n >= 0 && n < 1),
+  seed: numberIn('an integer', (n) => Number.isSafeInteger(n)),
   /** Evaluate every n epochs (and always after the last). */
-  evalEvery: number;
+  evalEvery: positiveInt,
   /** Also save the `last` checkpoint every n updates inside an epoch (0: only at epoch ends). */
-  checkpointEverySteps: number;
+  checkpointEverySteps: nonNegativeInt,
   /** Metric choosing the `best` checkpoint. */
-  monitor: 'valTop1' | 'emaTop1';
+  monitor: oneOf(['valTop1', 'emaTop1'] as const),
   /**
    * Wall-clock budget of training (evaluation excluded): training ends early, at an epoch boundary, when
    * the next epoch would end past it (its time estimated by the last epoch's). Absent: no limit.
    */
-  maxTrainMinutes?: number;
+  maxTrainMinutes: positive.optional(),
   /**
    * Fit the cosine schedules (learning rate, and weight decay when it has one) to maxTrainMinutes
    * (src/train/budget.ts): after each epoch their length is planned anew from that epoch's speed, training
    * ends when they do (mid-epoch if need be) or when the budget is spent, and `epochs` becomes the most the
    * plan may take.
    */
-  budgetSchedule?: boolean;
-}
+  budgetSchedule: bool.optional(),
+});
+
+export type TrainRecipe = z.infer<typeof trainRecipeSchema>;
 
 export const PAPER_RECIPE: TrainRecipe = {
   epochs: 300,
@@ -88,23 +101,16 @@ export const PAPER_RECIPE: TrainRecipe = {
 
 export function resolveRecipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe {
   const r: TrainRecipe = { ...PAPER_RECIPE, ...stripUndefined(overrides) };
-  const micro = r.microBatch ?? r.batchSize;
   const check = (ok: boolean, msg: string): void => {
     if (!ok) throw new Error(`recipe: ${msg}`);
   };
-  check(Number.isInteger(r.epochs) && r.epochs > 0, `epochs must be a positive integer, got ${r.epochs}`);
-  check(Number.isInteger(r.batchSize) && r.batchSize > 0, `batchSize must be a positive integer, got ${r.batchSize}`);
+  // Keys, types and ranges from the schema; then what relates one value to another.
+  const parsed = trainRecipeSchema.safeParse(r, { reportInput: true });
+  if (!parsed.success) throw new Error(`recipe: ${schemaErrors(trainRecipeSchema, parsed.error).join('; ')}`);
+  const micro = r.microBatch ?? r.batchSize;
   check(Number.isInteger(micro) && micro > 0 && r.batchSize % micro === 0,
     `batchSize ${r.batchSize} must be a multiple of microBatch ${micro}`);
-  check(r.lr >= 0 && r.minLr >= 0, 'learning rates must be >= 0');
   check(r.warmupEpochs >= 0 && r.warmupEpochs <= r.epochs, `warmupEpochs ${r.warmupEpochs} must be in [0, epochs]`);
-  check(r.weightDecay >= 0, 'weightDecay must be >= 0');
-  check(r.emaDecay >= 0 && r.emaDecay <= 1, `emaDecay must be in [0, 1], got ${r.emaDecay}`);
-  check(r.smoothing >= 0 && r.smoothing < 1, `smoothing must be in [0, 1), got ${r.smoothing}`);
-  check(['adamw', 'sgd'].includes(r.optimizer), `unknown optimizer "${r.optimizer}" (adamw | sgd)`);
-  check(['soft-target', 'label-smoothing'].includes(r.loss), `unknown loss "${r.loss}" (soft-target | label-smoothing)`);
-  check(Number.isInteger(r.evalEvery) && r.evalEvery > 0, 'evalEvery must be a positive integer');
-  check(r.maxTrainMinutes === undefined || r.maxTrainMinutes > 0, 'maxTrainMinutes must be > 0');
   check(!r.budgetSchedule || r.maxTrainMinutes !== undefined, 'budgetSchedule needs maxTrainMinutes');
   check(!(r.monitor === 'emaTop1' && !(r.modelEma && r.evalEma)), 'monitor emaTop1 needs modelEma and evalEma');
   return r;

@@ -10,19 +10,20 @@ import { DataLoader } from '../data/loader';
 import { AdamW } from './adamw';
 import { emptySums, CallbackList, type BestEpoch, type Callback, type EpochRecord, type TrainState } from './callbacks/callback';
 import { BudgetSchedule } from './callbacks/budget';
-import { Checkpoints, resume } from './callbacks/checkpoint';
+import { assertFiniteWeights, Checkpoints, resume } from './callbacks/checkpoint';
 import { EarlyStop, type OnEpoch } from './callbacks/early-stop';
 import { Interrupt } from './callbacks/interrupt';
 import { ProgressLogger } from './callbacks/progress';
 import { RunRecords } from './callbacks/run-records';
 import { TensorBoard } from './callbacks/tensorboard';
 import { ModelEma } from './ema';
-import { evaluate, trainOneEpoch } from './engine';
+import { describeChanges, type ConfigChange } from './config';
+import { evaluate, NonFiniteLossError, NonFiniteStateError, trainOneEpoch } from './engine';
 import { evalLoader, isLoader, trainLoader, type BatchLoader, type DataSpec } from './loaders';
 import type { Optimizer } from './optimizer';
 import { buildParamGroups } from './param-groups';
 import { accumSteps, resolveRecipe, type TrainRecipe } from './recipe';
-import { RunDir } from './run-dir';
+import { lockRunFolder, RunDir } from './run-dir';
 import { recipeSchedules } from './schedule';
 import { SGD } from './sgd';
 import type { Classifier } from '../convnext/model';
@@ -49,6 +50,13 @@ export interface FitOptions {
   signal?: AbortSignal;
   /** Builds the optimizer instead of the recipe's AdamW / SGD. */
   optimizer?: (model: Classifier, recipe: TrainRecipe) => Optimizer;
+  /**
+   * Resume although the recipe differs from the checkpoint's (refused otherwise). The change is recorded in
+   * the run folder: a line in log.txt and an entry in configChanges.json.
+   */
+  allowConfigChange?: boolean;
+  /** The caller's account of what changed on resume (its whole config); default: the recipe's changes. */
+  configChanges?: ConfigChange[];
 }
 
 export interface FitResult {
@@ -68,8 +76,21 @@ export function createOptimizer(model: Module, r: TrainRecipe): Optimizer {
   return new AdamW(groups, { betas: r.betas, eps: r.eps });
 }
 
-/** Trains `model` in place. */
+/**
+ * Trains `model` in place. A run folder is owned by one process at a time: another live owner is refused,
+ * naming its pid. The run stops (NonFiniteLossError / NonFiniteStateError) as soon as the loss, the weights
+ * or a validation loss stop being finite, before anything non-finite is saved or chosen as `best`.
+ */
 export async function fit(o: FitOptions): Promise<FitResult> {
+  const release = o.runDir ? lockRunFolder(o.runDir) : undefined;
+  try {
+    return await fitLocked(o);
+  } finally {
+    release?.();
+  }
+}
+
+async function fitLocked(o: FitOptions): Promise<FitResult> {
   const r = resolveRecipe(o.recipe);
   const log = o.log ?? ((line: string) => console.log(line));
   const run = o.runDir ? new RunDir(o.runDir) : undefined;
@@ -105,7 +126,12 @@ export async function fit(o: FitOptions): Promise<FitResult> {
   ] satisfies Callback[]);
 
   try {
-    const resumed = o.resume ? resume({ run, recipe: r, model, optimizer, ema, say }) : undefined;
+    const resumed = o.resume ? resume({ run, recipe: r, model, optimizer, ema, say }, o.allowConfigChange) : undefined;
+    const changes = resumed ? o.configChanges ?? resumed.recipeChanges : [];
+    if (run && resumed && changes.length > 0) {
+      run.recordConfigChanges({ resumedAt: resumed.position, changes });
+      say(`config changed on resume (allowed, recorded in configChanges.json): ${describeChanges(changes)}`);
+    }
     const plannedUpdates = resumed?.plannedUpdates ?? maxUpdates;
     const s: TrainState = {
       recipe: r, model, optimizer, ema, run, say, accum, updatesPerEpoch, maxUpdates,
@@ -133,6 +159,7 @@ export async function fit(o: FitOptions): Promise<FitResult> {
       await callbacks.onEpochBegin(s);
       await trainOneEpoch(s, step, train, callbacks);
       if (s.interrupted) break;
+      assertFiniteWeights(s);
       s.trainSeconds += s.sums.seconds;
       await callbacks.onEpochTrained(s);
 
@@ -155,14 +182,24 @@ export async function fit(o: FitOptions): Promise<FitResult> {
           Object.assign(rec, { emaLoss: e.loss, emaTop1: e.top1, emaTop5: e.top5 });
         }
       }
+      for (const k of ['valLoss', 'emaLoss'] as const) {
+        const v = rec[k];
+        if (v !== undefined && !Number.isFinite(v)) {
+          throw new NonFiniteStateError(`${k === 'valLoss' ? 'validation' : 'EMA validation'} loss is ${v}`, epoch, s.position.step);
+        }
+      }
       s.history.push(rec);
       s.position = { ...s.position, epoch: epoch + 1, batchInEpoch: 0 };
       const m = rec[r.monitor];
-      if (typeof m === 'number' && (s.best === undefined || m > s.best.value)) s.best = { epoch, metric: r.monitor, value: m };
+      if (typeof m === 'number' && Number.isFinite(m) && (s.best === undefined || m > s.best.value)) s.best = { epoch, metric: r.monitor, value: m };
       await callbacks.onEpochEnd(s, rec);
     }
     await callbacks.onTrainEnd(s);
     return { history: s.history, best: s.best, final: s.history[s.history.length - 1], runDir: run?.dir, interrupted: s.interrupted, ema };
+  } catch (err) {
+    if (err instanceof NonFiniteLossError || err instanceof NonFiniteStateError) run?.log(`stopped: ${err.message}`);
+    ema?.dispose();
+    throw err;
   } finally {
     callbacks.close();
     step.dispose();

@@ -1,18 +1,21 @@
 /**
  * `convnext train --config FILE [--out DIR] [--resume] [flags]`: trains a config (JSON or YAML) into a run
- * folder. Flags override config values; `--set a.b=value` reaches any key. Ctrl-C saves the last
- * checkpoint after the current update (a second Ctrl-C exits at once); `--resume` continues from it.
+ * folder. Flags override config values; `--set a.b=value` reaches any key. Ctrl-C or SIGTERM (a scheduler,
+ * `timeout`) saves the last checkpoint after the current update (a second signal exits at once) and prints
+ * the command that continues the run; `--resume` continues from it. A resumed run must have the config it
+ * started with, unless `--allow-config-change` (recorded in the run folder).
  */
 import type { Command } from 'commander';
 
 import { action } from '../errors';
-import { loadConfigFile, parseValue, setPath, type TrainConfig } from '../../train/config';
+import { checkConfig, loadConfigFile, parseValue, setPath, type TrainConfig } from '../../train/config';
 import { runFromConfig } from '../../train/run-config';
 
 interface TrainFlags {
   config: string;
   out?: string;
   resume?: boolean;
+  allowConfigChange?: boolean;
   epochs?: string;
   batchSize?: string;
   microBatch?: string;
@@ -24,7 +27,13 @@ interface TrainFlags {
   progress: boolean;
 }
 
-/** Applies the named flags and `--set` pairs to a config. */
+/** The value flags that override config keys, as they are spelled on the command line. */
+const OVERRIDE_FLAGS = [
+  ['epochs', '--epochs'], ['batchSize', '--batch-size'], ['microBatch', '--micro-batch'], ['lr', '--lr'],
+  ['seed', '--seed'], ['model', '--model'], ['perClass', '--per-class'],
+] as const;
+
+/** Applies the named flags and `--set` pairs to a config, and checks the result (unknown keys, ranges). */
 export function applyTrainFlags(config: TrainConfig, f: Omit<TrainFlags, 'config' | 'progress'>): TrainConfig {
   let c = config;
   const num = (flag: string, v: string): number => {
@@ -44,8 +53,25 @@ export function applyTrainFlags(config: TrainConfig, f: Omit<TrainFlags, 'config
     if (i < 1) throw new Error(`--set expects key=value, got "${pair}"`);
     c = setPath(c, pair.slice(0, i), parseValue(pair.slice(i + 1)));
   }
-  return c;
+  return c === config ? c : checkConfig(c, 'config with the command-line overrides');
 }
+
+/** A word as a POSIX shell reads it back: bare when safe, else in single quotes. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command that continues this run: the same config and overrides, into the same folder, with --resume. */
+export function resumeCommand(f: TrainFlags, runDir: string): string {
+  const args = ['convnext', 'train', '--config', f.config, '--out', runDir, '--resume'];
+  for (const [key, flag] of OVERRIDE_FLAGS) if (f[key] !== undefined) args.push(flag, f[key]!);
+  for (const pair of f.set ?? []) args.push('--set', pair);
+  if (!f.progress) args.push('--no-progress');
+  return args.map(shellQuote).join(' ');
+}
+
+/** Exit status of a run stopped by a signal, as a shell reports it: 128 + the signal's number. */
+const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM: 143 };
 
 export function registerTrainCommand(program: Command): void {
   program
@@ -54,6 +80,7 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('-c, --config <file>', 'training config (.yaml / .json), e.g. configs/cifar10-quick.yaml')
     .option('-o, --out <dir>', 'run folder (default: the config\'s out, else runs/<name>)')
     .option('--resume', 'continue the run folder from its last checkpoint')
+    .option('--allow-config-change', 'with --resume: continue although the config differs from the run\'s (recorded in the run)')
     .option('--epochs <n>', 'override recipe.epochs')
     .option('--batch-size <n>', 'override recipe.batchSize (images per update)')
     .option('--micro-batch <n>', 'override recipe.microBatch (images per forward pass)')
@@ -67,17 +94,25 @@ export function registerTrainCommand(program: Command): void {
     .action(action(async (f: TrainFlags) => {
       const config = applyTrainFlags(loadConfigFile(f.config), f);
       const ctl = new AbortController();
-      const onSigint = (): void => {
-        if (ctl.signal.aborted) process.exit(130);
-        console.error('\ninterrupt: saving the last checkpoint after this update (Ctrl-C again to quit now)');
+      let stoppedBy: keyof typeof SIGNAL_EXIT | undefined;
+      const onSignal = (sig: keyof typeof SIGNAL_EXIT): void => {
+        if (ctl.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
+        stoppedBy = sig;
+        console.error(`\n${sig === 'SIGINT' ? 'interrupt' : 'terminated'}: saving the last checkpoint after this update ` +
+          `(${sig === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to quit now)`);
         ctl.abort();
       };
+      const onSigint = (): void => onSignal('SIGINT');
+      const onSigterm = (): void => onSignal('SIGTERM');
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
       try {
-        const res = await runFromConfig(config, { out: f.out, resume: f.resume, progress: f.progress, signal: ctl.signal });
+        const res = await runFromConfig(config, {
+          out: f.out, resume: f.resume, allowConfigChange: f.allowConfigChange, progress: f.progress, signal: ctl.signal,
+        });
         if (res.interrupted) {
-          console.log(`interrupted; continue with: convnext train --config ${f.config} --out ${res.runDir} --resume`);
-          process.exitCode = 130;
+          console.log(`interrupted; continue with: ${resumeCommand(f, res.runDir!)}`);
+          process.exitCode = SIGNAL_EXIT[stoppedBy ?? 'SIGINT'];
           return;
         }
         const e = res.evaluation;
@@ -89,6 +124,7 @@ export function registerTrainCommand(program: Command): void {
         console.log(`run folder: ${res.runDir}`);
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
       }
     }));
 }
