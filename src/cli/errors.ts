@@ -2,7 +2,6 @@
  * Errors the CLI reports as one line on stderr with a non-zero exit, without a stack trace (set DEBUG=1
  * to see it). Any error thrown inside a command's action is reported this way.
  */
-import * as fs from 'fs';
 import { InvalidArgumentError } from 'commander';
 
 /** Wraps a command action: errors become `convnext: error: <message>` and exit code 1. */
@@ -44,16 +43,6 @@ export function describeError(err: unknown): string {
     if (e.code === 'ENOSPC') return `no space left on the device (${e.code} in ${e.syscall})`;
   }
   return e.message;
-}
-
-/** Reads and parses a JSON file; a parse error names the file. */
-export function readJsonFile<T = unknown>(file: string): T {
-  const text = fs.readFileSync(file, 'utf8');
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
 }
 
 /** Option parser for positive integers (commander calls it with the raw string). */

@@ -10,6 +10,7 @@ import { configHash, type TrainConfig } from '../train/config';
 import type { TrainRecipe } from '../train/recipe';
 import { runFromConfig, type RunOptions } from '../train/run-config';
 import type { EpochRecord } from '../train/callbacks/callback';
+import { readJsonFile } from '../util/fs';
 
 export interface EvalFile {
   classes: string[];
@@ -40,13 +41,7 @@ export interface RunRecord {
 }
 
 function readJson<T>(file: string): T | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const text = fs.readFileSync(file, 'utf8');
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
-  }
+  return fs.existsSync(file) ? readJsonFile<T>(file) : undefined;
 }
 
 /** Where `convnext eval --run DIR` writes its results: eval-<data>[-ema][-flip-tta].json beside the run. */

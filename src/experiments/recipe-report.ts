@@ -18,6 +18,7 @@ import { setPath, type AugmentSettings, type TrainConfig } from '../train/config
 import { PAPER_RECIPE, type TrainRecipe } from '../train/recipe';
 import { transforms } from '../train/run-config';
 import { cosineSchedule } from '../train/schedule';
+import { readJsonFile } from '../util/fs';
 
 /** CIFAR-10 as an image folder (extracted on first use, nothing decoded up front): for a few images. */
 export async function cifar10Folder(split: 'train' | 'test', o: { standIn?: boolean } = {}): Promise<ImageFolder> {
@@ -96,10 +97,20 @@ export function confusionTrace(ev: EvalFile): TraceData {
     return row.map((v) => (n > 0 ? (100 * v) / n : 0));
   });
   return {
-    type: 'heatmap', x: ev.classes, y: ev.classes, z, colorscale: 'Blues', reversescale: false,
+    type: 'heatmap', x: ev.classes, y: ev.classes, z, colorscale: CONFUSION_COLORSCALE, zmin: 0, zmax: 100,
+    colorbar: { title: { text: '% of the<br>true class', side: 'top' }, ticksuffix: '%' },
     text: ev.model.confusion.map((row) => row.map(String)), texttemplate: '%{text}', hovertemplate: 'true %{y}<br>predicted %{x}<br>%{z:.1f}% of the class<extra></extra>',
   };
 }
+
+/**
+ * A sequential scale from white (0%) to dark blue (100%): ColorBrewer's "Blues". An explicit list, because
+ * plotly.js's built-in 'Blues' runs the other way (dark at 0), which painted empty cells dark and the diagonal pale.
+ */
+export const CONFUSION_COLORSCALE: Array<[number, string]> = [
+  [0, '#f7fbff'], [0.125, '#deebf7'], [0.25, '#c6dbef'], [0.375, '#9ecae1'], [0.5, '#6baed6'],
+  [0.625, '#4292c6'], [0.75, '#2171b5'], [0.875, '#08519c'], [1, '#08306b'],
+];
 
 /** Per-class precision / recall / F1 rows of an evaluation. */
 export function perClassRows(ev: EvalFile): Array<Record<string, string | number>> {
@@ -226,10 +237,22 @@ export function tinyConfig(c: TrainConfig, trainRoot: string, perClass: number, 
   };
 }
 
+/** The commands that make the CIFAR-10 benchmark run README quotes, and the report option that runs them first. */
+export const BENCHMARK_COMMANDS = {
+  train: 'npx convnext train --config configs/cifar10-quick.yaml --out runs/cifar10-quick',
+  evalTta: 'npx convnext eval --run runs/cifar10-quick --checkpoint last --dataset cifar10 --flip-tta',
+  report: 'npm run report -- --with-benchmarks',
+} as const;
+
 export interface BenchmarkRun {
   run: RunRecord;
   /** True when the finished benchmark run folder was reused instead of training. */
   reused: boolean;
+  /**
+   * True when this is a shorter stand-in, not the benchmark: the tiny model in smoke mode, one epoch of the
+   * benchmark in quick mode (full mode trains the whole benchmark when its folder holds no finished run).
+   */
+  standIn: boolean;
   /** One line saying which run this is and why. */
   message: string;
   /** Flip test-time augmentation results (`convnext eval --flip-tta`), when that file exists. */
@@ -262,13 +285,22 @@ export async function benchmarkRun(benchmark: TrainConfig, mode: Mode, o: Benchm
   } else {
     const stand: TrainConfig = mode === 'smoke' ? tinyConfig(benchmark, o.trainRoot, 4, 2)
       : mode === 'quick' ? setPath(benchmark, 'recipe.epochs', 1) : benchmark;
-    message = `${o.mainDir} holds no finished run: training ${mode === 'full' ? 'the benchmark' : 'a shorter version'} (${stand.recipe?.epochs} epoch(s)) instead`;
+    message = standInMessage(mode, o.mainDir, stand.recipe?.epochs, finished !== undefined && finished.finished !== true);
     run = await cachedRun({ ...stand, name: `benchmark-${mode}` }, o.cacheRoot, { progress: false, log: () => undefined, standIn: mode === 'smoke' });
   }
   if (!run.eval || !run.summary) throw new Error(`the benchmark run ${run.dir} has no final evaluation`);
   const ttaFile = evalFilePath(run.dir, 'cifar10', { flipTta: true });
-  const tta = fs.existsSync(ttaFile) ? (JSON.parse(fs.readFileSync(ttaFile, 'utf8')) as EvalFile).model : undefined;
-  return { run, reused, message, tta };
+  const tta = fs.existsSync(ttaFile) ? readJsonFile<EvalFile>(ttaFile).model : undefined;
+  return { run, reused, standIn: !reused && mode !== 'full', message, tta };
+}
+
+/** Why the benchmark cell trains instead of reading `mainDir`, and what it trains. */
+export function standInMessage(mode: Mode, mainDir: string, epochs: number | undefined, unfinished = false): string {
+  if (mode === 'full') return `${mainDir} holds no finished run: training the whole benchmark (${epochs} epoch(s)) instead`;
+  const why = mode === 'smoke' ? 'smoke mode never reads the benchmark run'
+    : `${mainDir} ${unfinished ? 'holds an unfinished run' : 'holds no finished run'}`;
+  const what = mode === 'smoke' ? 'a tiny model on 40 images' : `a shorter version (${epochs} epoch(s) of the benchmark config)`;
+  return `STAND-IN, not the benchmark: ${why}, so this trains ${what} instead`;
 }
 
 /** Images of one epoch of a run, from its first epoch's rate and duration. */

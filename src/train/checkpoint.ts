@@ -20,7 +20,7 @@ import { readSafetensors, toFloat32, writeSafetensors, type TensorToWrite } from
 import { loadWeights, saveWeights, WeightsError } from '../convnext/weights';
 import type { ModelEma } from './ema';
 import type { Optimizer, OptimizerState } from './optimizer';
-import { tempPathFor, writeFileAtomic } from '../util/fs';
+import { readJsonFile, tempPathFor, writeFileAtomic } from '../util/fs';
 import { processAlive } from './run-dir';
 
 export const CHECKPOINT_FORMAT = 'convnext-ts-checkpoint-1';
@@ -146,7 +146,7 @@ export function findCheckpoint(root: string, name: string): string | undefined {
 export function loadCheckpoint<H>(dir: string): Checkpoint<H> {
   const metaFile = path.join(dir, 'state.json');
   if (!fs.existsSync(metaFile)) throw new Error(`${dir} is not a checkpoint folder (no state.json)`);
-  const meta = JSON.parse(fs.readFileSync(metaFile, 'utf8')) as CheckpointMeta<H>;
+  const meta = readJsonFile<CheckpointMeta<H>>(metaFile);
   if (meta.format !== CHECKPOINT_FORMAT) throw new Error(`${dir}: unknown checkpoint format ${meta.format}`);
   const state = readSafetensors(path.join(dir, 'state.safetensors'));
   const slots: OptimizerState['slots'] = {};

@@ -26,6 +26,7 @@ import { withSeed } from './seed';
 import type { Classifier } from '../convnext/model';
 import { evaluate, type EvalResult } from './engine';
 import { fit, type FitOptions, type FitResult } from './trainer';
+import { readJsonFile } from '../util/fs';
 
 export interface RunOptions {
   /** Run folder; default config.out, else runs/<name>. */
@@ -144,7 +145,7 @@ export function checkResumeConfig(outDir: string, resolved: TrainConfig, allow =
   const run = path.resolve(outDir);
   const recorded = path.join(run, 'config.json');
   if (!findCheckpoint(path.join(run, 'checkpoints'), 'last') || !fs.existsSync(recorded)) return [];
-  const changes = configDiff(JSON.parse(fs.readFileSync(recorded, 'utf8')), resolved);
+  const changes = configDiff(readJsonFile(recorded), resolved);
   if (changes.length > 0 && !allow) {
     throw new Error(`cannot resume ${outDir}: the config differs from the one its checkpoints were made with ` +
       `(config.json): ${describeChanges(changes)}. Resume with the run's config (--config ${path.join(outDir, 'config.json')}), ` +

@@ -11,7 +11,7 @@ import * as os from 'os';
 import * as path from 'path';
 
 import { backendInfo, tfNode } from '../backend';
-import { writeFileAtomic } from '../util/fs';
+import { readJsonFile, writeFileAtomic } from '../util/fs';
 
 type SummaryWriter = ReturnType<NonNullable<typeof tfNode>['node']['summaryFileWriter']>;
 
@@ -79,7 +79,7 @@ export class RunDir {
 
   readJson<T>(name: string): T | undefined {
     const f = this.file(name);
-    return fs.existsSync(f) ? (JSON.parse(fs.readFileSync(f, 'utf8')) as T) : undefined;
+    return fs.existsSync(f) ? readJsonFile<T>(f) : undefined;
   }
 
   /** metrics.json and metrics.csv from the whole history (rewritten, so a resumed run has no duplicates). */

@@ -33,3 +33,13 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | readon
     throw err;
   }
 }
+
+/** Reads and parses a JSON file; a parse error names the file. */
+export function readJsonFile<T = unknown>(file: string): T {
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { action, fraction, positiveInt, readJsonFile } from '../errors';
+import { action, fraction, positiveInt } from '../errors';
+import { readJsonFile } from '../../util/fs';
 import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
 import { ImageFolder } from '../../data/image-folder';
