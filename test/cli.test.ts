@@ -136,6 +136,59 @@ describe('convnext CLI', function () {
     assert.equal(top.label, ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip'][top.index]);
   });
 
+  it('--help and --version answer without loading TensorFlow: no native start-up lines, no TensorFlow.js modules', () => {
+    for (const args of [['--help'], ['--version'], ['help'], ['train', '--help'], ['eval', '--help'], ['export-recipe', '--help']]) {
+      const r = cli(args);
+      assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr, '', args.join(' '));
+    }
+    const help = cli(['--help']).stdout;
+    for (const c of ['info', 'predict', 'train', 'eval', 'export-recipe']) assert.match(help, new RegExp(`^  ${c} \\[options\\]`, 'm'));
+    assert.match(help, /--verbose/);
+    assert.match(help, /-V, --version/);
+    // Nothing under @tensorflow is required: the command list comes from stubs. (--help exits the process.)
+    const probe = spawnSync(process.execPath, ['-e', [
+      "require('tsx/cjs');",
+      "process.on('exit', () => process.stderr.write(String(Object.keys(require.cache).filter((k) => k.includes('@tensorflow')).length)));",
+      `require(${JSON.stringify(path.join(__dirname, '..', 'src', 'cli', 'main.ts'))}).main(['node', 'convnext', '--help']);`,
+    ].join('')], { encoding: 'utf-8', cwd: path.join(__dirname, '..') });
+    assert.equal(probe.stderr, '0', probe.stderr);
+  });
+
+  it('--version prints the package version and TensorFlow.js\'s', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf-8'));
+    const tfjs = JSON.parse(fs.readFileSync(require.resolve('@tensorflow/tfjs/package.json'), 'utf-8'));
+    for (const flag of ['--version', '-V']) {
+      const r = cli([flag]);
+      assert.equal(r.status, 0);
+      assert.equal(r.stdout, `convnext-ts ${pkg.version} (TensorFlow.js ${tfjs.version})\n`);
+    }
+  });
+
+  it('info and export-recipe run without the native library: no TensorFlow log lines on stderr', () => {
+    const info = cli(['info', '-m', 'convnext_atto', '--json']);
+    assert.equal(info.status, 0, info.stderr);
+    assert.equal(info.stderr, '');
+    assert.equal(JSON.parse(info.stdout).params, counts.params.convnext_atto);
+    const recipe = cli(['export-recipe', '-c', path.join(__dirname, '..', 'configs', 'imagenet-convnext-tiny.yaml')]);
+    assert.equal(recipe.status, 0, recipe.stderr);
+    assert.equal(recipe.stderr, '');
+    assert.match(recipe.stdout, /^torchrun --nproc_per_node=8 train\.py/m);
+  });
+
+  it('TensorFlow\'s C++ logging: errors only by default, everything with --verbose', () => {
+    // eval loads the training library (and TensorFlow) before it finds that the run folder is missing.
+    const args = ['eval', '--run', path.join(dir, 'no-such-run'), '--no-progress'];
+    const quiet = cli(args);
+    const verbose = cli(['--verbose', ...args]);
+    for (const r of [quiet, verbose]) {
+      assert.equal(r.status, 1);
+      assert.match(r.stderr.trim().split('\n').pop()!, /^convnext: error: .*no-such-run is not a run folder/);
+    }
+    assert.doesNotMatch(quiet.stderr, /cpu_feature_guard/);
+    assert.match(verbose.stderr, /cpu_feature_guard/);
+  });
+
   it('fails with one line for an unknown model, missing files, a corrupt image, wrong weights, a bad size', () => {
     const img = path.join(dir, 'photo.jpg');
     assertFails(['info', '--model', 'convnext_tinny'], /unknown model "convnext_tinny" \(did you mean convnext_tiny/);

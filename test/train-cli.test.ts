@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import { spawnSync } from 'child_process';
 import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -79,6 +80,19 @@ describe('CLI train / eval (tiny synthetic image folders)', function () {
     const again = await cli(['train', '--config', configFile, '--out', runDir, '--no-progress']);
     assert.equal(again.code, 1);
     assert.match(again.err, /^convnext: error: .*--resume/);
+  });
+
+  it('train through the bin, piped: the epoch summaries, no line per batch (a line every 30 s off a terminal)', () => {
+    const bin = path.join(__dirname, '..', 'bin', 'convnext.js');
+    const out = path.join(root, 'run-piped');
+    const r = spawnSync(process.execPath, [bin, 'train', '--config', configFile, '--out', out, '--epochs', '2', '--batch-size', '2',
+      '--set', 'recipe.modelEma=false'], { encoding: 'utf-8', env: { ...process.env, DEBUG: '' } });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.split('\n');
+    assert.match(r.stdout, /18 batches of 2 per epoch/);
+    assert.deepEqual(lines.filter((l) => /^epoch \d+\/2 \d+\/18/.test(l)), [], 'per-batch lines');
+    assert.equal(lines.filter((l) => /^epoch \d\/2: loss \d/.test(l)).length, 2, r.stdout);
+    assert.match(r.stdout, /^final: top-1/m);
   });
 
   it('eval --run: prints top-1 / top-5, per-class P/R/F1, the confusion matrix and writes JSON', async () => {

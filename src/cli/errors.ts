@@ -60,3 +60,25 @@ export function fraction(value: string): number {
   if (!(x > 0 && x <= 1)) throw new InvalidArgumentError(`expected a number in (0, 1], got "${value}"`);
   return x;
 }
+
+/**
+ * Loads a command's implementation for a command that computes nothing with tensors (`info`, which builds
+ * shape-only models, and `export-recipe`): on TensorFlow.js's pure-JavaScript backend unless CONVNEXT_BACKEND
+ * names one, so the native library (and its C++ start-up log lines) is never loaded — about half the time.
+ * Where the backend is loaded already (tests, notebooks) this only requires the module.
+ */
+export function loadWithoutNativeBackend<T>(load: () => T): T {
+  if (process.env.CONVNEXT_BACKEND) return load();
+  process.env.CONVNEXT_BACKEND = 'cpu';
+  try {
+    const loaded = load();
+    // The pure-JS backend's "install our node backend to speed things up" banner: nothing here computes.
+    if (require.cache[require.resolve('../backend')]) {
+      const { tf } = require('../backend') as typeof import('../backend');
+      if (tf.getBackend() === 'cpu') tf.env().set('PROD', true);
+    }
+    return loaded;
+  } finally {
+    delete process.env.CONVNEXT_BACKEND;
+  }
+}

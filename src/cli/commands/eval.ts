@@ -10,19 +10,29 @@ import * as path from 'path';
 
 import { action, fraction, positiveInt } from '../errors';
 import { readJsonFile } from '../../util/fs';
-import { augmentConfig } from '../../augment/config';
 import type { LabelledDataset } from '../../data/dataset';
-import { ImageFolder } from '../../data/image-folder';
-import { takePerClass } from '../../data/split';
-import { DataLoader } from '../../data/loader';
-import { evalFilePath } from '../../experiments/cached-run';
-import { loadWeights, WeightsError } from '../../convnext/weights';
-import { findCheckpoint, loadCheckpointWeights } from '../../train/checkpoint';
-import { checkConfig, type TrainConfig } from '../../train/config';
-import { buildModel, evalRecord, loadData, transforms } from '../../train/run-config';
-import { writeFileAtomic } from '../../util/fs';
-import { evaluate, type EvalResult } from '../../train/engine';
-import { jsonReplacer } from '../../train/run-dir';
+import type { TrainConfig } from '../../train/config';
+import type { EvalResult } from '../../train/engine';
+
+/** The library, required when the command runs: `convnext --help` and `convnext eval --help` load no TensorFlow. */
+function lib() {
+  const { augmentConfig } = require('../../augment/config') as typeof import('../../augment/config');
+  const { ImageFolder } = require('../../data/image-folder') as typeof import('../../data/image-folder');
+  const { takePerClass } = require('../../data/split') as typeof import('../../data/split');
+  const { DataLoader } = require('../../data/loader') as typeof import('../../data/loader');
+  const { evalFilePath } = require('../../experiments/cached-run') as typeof import('../../experiments/cached-run');
+  const { loadWeights, WeightsError } = require('../../convnext/weights') as typeof import('../../convnext/weights');
+  const { findCheckpoint, loadCheckpointWeights } = require('../../train/checkpoint') as typeof import('../../train/checkpoint');
+  const { checkConfig } = require('../../train/config') as typeof import('../../train/config');
+  const { buildModel, evalRecord, loadData, transforms } = require('../../train/run-config') as typeof import('../../train/run-config');
+  const { writeFileAtomic } = require('../../util/fs') as typeof import('../../util/fs');
+  const { evaluate } = require('../../train/engine') as typeof import('../../train/engine');
+  const { jsonReplacer } = require('../../train/run-dir') as typeof import('../../train/run-dir');
+  return {
+    augmentConfig, ImageFolder, takePerClass, DataLoader, evalFilePath, loadWeights, WeightsError, findCheckpoint,
+    loadCheckpointWeights, checkConfig, buildModel, evalRecord, loadData, transforms, writeFileAtomic, evaluate, jsonReplacer,
+  };
+}
 
 interface EvalFlags {
   run?: string;
@@ -46,6 +56,7 @@ interface EvalFlags {
 function folderDataset(dir: string, split: string): LabelledDataset {
   if (!fs.existsSync(dir)) throw new Error(`data folder not found: ${dir}`);
   const sub = path.join(dir, split);
+  const { ImageFolder } = lib();
   return new ImageFolder(fs.existsSync(sub) && fs.statSync(sub).isDirectory() ? sub : dir);
 }
 
@@ -94,6 +105,10 @@ export function registerEvalCommand(program: Command): void {
     .option('--no-progress', 'no progress bars')
     .action(action(async (f: EvalFlags) => {
       if (!f.run === !f.weights) throw new Error('give exactly one of --run DIR or --weights FILE');
+      const {
+        augmentConfig, ImageFolder, takePerClass, DataLoader, evalFilePath, loadWeights, WeightsError, findCheckpoint,
+        loadCheckpointWeights, checkConfig, buildModel, evalRecord, loadData, transforms, writeFileAtomic, evaluate, jsonReplacer,
+      } = lib();
       let config: TrainConfig | undefined;
       let runClasses: string[] | undefined;
       if (f.run) {

@@ -6,10 +6,7 @@
  */
 import type { Command } from 'commander';
 
-import { action, positiveInt } from '../errors';
-import { loadConfigFile } from '../../train/config';
-import { timmCommand, timmRecipe, timmYaml } from '../../train/timm-recipe';
-import { writeFileAtomic } from '../../util/fs';
+import { action, loadWithoutNativeBackend, positiveInt } from '../errors';
 
 interface ExportRecipeFlags {
   config: string;
@@ -28,6 +25,13 @@ export function register(program: Command): void {
     .option('--yaml <file>', 'also write the arguments as a YAML file for `train.py --config`')
     .action(action((f: ExportRecipeFlags) => {
       if (f.engine !== 'timm') throw new Error(`unknown engine "${f.engine}" (known: timm)`);
+      // Loaded here, so that `convnext --help` loads none of it; nothing below computes with tensors.
+      const { loadConfigFile, timmCommand, timmRecipe, timmYaml, writeFileAtomic } = loadWithoutNativeBackend(() => {
+        const { loadConfigFile } = require('../../train/config') as typeof import('../../train/config');
+        const { timmCommand, timmRecipe, timmYaml } = require('../../train/timm-recipe') as typeof import('../../train/timm-recipe');
+        const { writeFileAtomic } = require('../../util/fs') as typeof import('../../util/fs');
+        return { loadConfigFile, timmCommand, timmRecipe, timmYaml, writeFileAtomic };
+      });
       const recipe = timmRecipe(loadConfigFile(f.config), f.gpus);
       if (f.yaml) writeFileAtomic(f.yaml, timmYaml(recipe));
       const lines = [

@@ -1,12 +1,63 @@
 /**
- * Every subcommand of `convnext`. A command lives in its own file exporting `register(program)`;
- * add it to this list to make it available.
+ * Every subcommand of `convnext`. A command lives in its own file exporting `register(program)`; add it to
+ * this list, with the line `convnext --help` shows for it, to make it available.
+ *
+ * A command's file is required only when that command runs (or shows its own --help): some load TensorFlow
+ * when imported, which takes seconds and logs from C++, and `convnext --help` / `--version` should not wait
+ * for that. Until then the command is a stub with this list's term and description;
+ * test/cli/commands.test.ts checks that they match what the file registers.
  */
 import type { Command } from 'commander';
-import * as info from './info';
-import * as predict from './predict';
-import * as train from './train';
-import * as evaluate from './eval';
-import * as exportRecipe from './export-recipe';
 
-export const COMMANDS: Array<{ register(program: Command): void }> = [info, predict, train, evaluate, exportRecipe];
+export interface CommandModule {
+  register(program: Command): void;
+}
+
+export interface CommandSpec {
+  /** The command's name. */
+  name: string;
+  /** The line of `convnext --help`: the name, `[options]` where it has any, its arguments. */
+  term: string;
+  description: string;
+  /** Requires the command's file. */
+  load(): CommandModule;
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'info',
+    term: 'info [options]',
+    description: 'params and MACs of a model, with a per-stage table; --list names every model',
+    load: () => require('./info') as typeof import('./info'),
+  },
+  {
+    name: 'predict',
+    term: 'predict [options] <images...>',
+    description: 'classify images with a model and a .safetensors weights file (official or timm keys)',
+    load: () => require('./predict') as typeof import('./predict'),
+  },
+  {
+    name: 'train',
+    term: 'train [options]',
+    description: 'train a model from a config file into a run folder (resumable)',
+    load: () => require('./train') as typeof import('./train'),
+  },
+  {
+    name: 'eval',
+    term: 'eval [options]',
+    description: 'evaluate weights on an image folder: top-1/top-5, loss, per-class P/R/F1, confusion matrix',
+    load: () => require('./eval') as typeof import('./eval'),
+  },
+  {
+    name: 'export-recipe',
+    term: 'export-recipe [options]',
+    description: 'print the equivalent multi-GPU training command of another engine (timm\'s train.py)',
+    load: () => require('./export-recipe') as typeof import('./export-recipe'),
+  },
+  {
+    name: 'export',
+    term: 'export [options]',
+    description: 'write a model with its weights as an ONNX file (run it with convnext predict --onnx FILE)',
+    load: () => require('./export') as typeof import('./export'),
+  },
+];

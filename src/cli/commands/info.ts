@@ -1,8 +1,19 @@
-/** `convnext info`: params and MACs of a registered model, per stage; `--list` names every model. */
+/**
+ * `convnext info`: params and MACs of a registered model, per stage; `--list` names every model. The models
+ * are built shape-only on the pure-JavaScript backend (see loadWithoutNativeBackend): no native TensorFlow.
+ */
 import type { Command } from 'commander';
-import { Classifier, checkInputSize, complexity, getModelEntry, listModels } from '../../convnext';
-import { withoutInit } from '../../nn';
-import { action, positiveInt } from '../errors';
+import type { Classifier } from '../../convnext';
+import { action, loadWithoutNativeBackend, positiveInt } from '../errors';
+
+/** The library, loaded when the command runs (`convnext --help` loads no TensorFlow). */
+function lib() {
+  return loadWithoutNativeBackend(() => {
+    const { checkInputSize, complexity, getModelEntry, listModels } = require('../../convnext') as typeof import('../../convnext');
+    const { withoutInit } = require('../../nn') as typeof import('../../nn');
+    return { checkInputSize, complexity, getModelEntry, listModels, withoutInit };
+  });
+}
 
 interface InfoOptions {
   model?: string;
@@ -49,6 +60,7 @@ function human(n: number): string {
 }
 
 function printList(json: boolean): void {
+  const { getModelEntry, listModels } = lib();
   const models = listModels().map((name) => {
     const e = getModelEntry(name);
     return { name, description: e.description, defaultSize: e.defaultSize };
@@ -67,6 +79,7 @@ function runInfo(opts: InfoOptions): void {
     return;
   }
   if (!opts.model) throw new Error('--model NAME is required (see convnext info --list)');
+  const { checkInputSize, complexity, getModelEntry, withoutInit } = lib();
   const entry = getModelEntry(opts.model);
   const size = opts.size ?? entry.defaultSize;
   const model = withoutInit(() => entry.create({ numClasses: opts.classes }));

@@ -12,10 +12,13 @@ import { StateDict, WeightsError, checkInputSize, getModelEntry, loadStateDict, 
 import { withoutInit } from '../../nn';
 import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
 import { action, describeError, fraction, positiveInt } from '../errors';
+import { ImageClassifier, openOnnxClassifier } from '../onnx-backend';
 
 interface PredictOptions {
-  model: string;
-  weights: string;
+  model?: string;
+  weights?: string;
+  /** An exported model (convnext export --format onnx) run in ONNX Runtime instead of --model/--weights. */
+  onnx?: string;
   classes?: number;
   labels?: string;
   size?: number;
@@ -56,14 +59,13 @@ function readLabels(file: string, classes: number): string[] {
   return labels;
 }
 
-async function runPredict(images: string[], opts: PredictOptions): Promise<void> {
+/** A registry model with its weights on TensorFlow.js: predict's default backend. */
+function openTfClassifier(opts: PredictOptions): ImageClassifier {
+  if (!opts.model || !opts.weights) throw new Error('predict needs --model and --weights (or --onnx FILE for an exported model)');
   const entry = getModelEntry(opts.model);
   const size = opts.size ?? entry.defaultSize;
-  for (const img of images) if (!fs.existsSync(img)) throw new Error(`image not found: ${img}`);
   const { stateDict } = readStateDict(opts.weights);
   const classes = opts.classes ?? headClasses(stateDict) ?? 1000;
-  const labels = opts.labels ? readLabels(opts.labels, classes)
-    : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : undefined;
   // Weights overwrite every parameter (strict load), so skip the random initialisation.
   const model = withoutInit(() => entry.create({ numClasses: classes }));
   try {
@@ -74,9 +76,29 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
       if (!(err instanceof WeightsError && err.classCount)) throw err;
       throw new Error(`${err.message} (here: --classes ${err.classCount.file}, or leave --classes out to read it from the weights)`);
     }
-    model.eval();
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  model.eval();
+  return {
+    size, channels: 3, classes,
+    logits: async (data, n) => tf.tidy(() => model.forward(tf.tensor4d(data, [n, size, size, 3]))).arraySync() as number[][],
+    dispose: async () => model.dispose(),
+  };
+}
+
+async function runPredict(images: string[], opts: PredictOptions): Promise<void> {
+  if (opts.onnx && (opts.model || opts.weights)) throw new Error('--onnx runs the exported file alone: leave out --model and --weights');
+  for (const img of images) if (!fs.existsSync(img)) throw new Error(`image not found: ${img}`);
+  const model = opts.onnx ? await openOnnxClassifier(opts.onnx, opts.size, opts.classes) : openTfClassifier(opts);
+  const { size, classes } = model;
+  try {
+    const labels = opts.labels ? readLabels(opts.labels, classes)
+      : classes === IMAGENET_CLASSES.length ? IMAGENET_CLASSES : undefined;
     const out = new PredictionWriter(opts.json ? {
-      model: opts.model, weights: opts.weights, size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes,
+      ...(opts.onnx ? { onnx: opts.onnx } : { model: opts.model, weights: opts.weights }),
+      size, cropPct: opts.cropPct, cropMode: opts.cropMode, classes,
     } : undefined);
     const failures: Array<{ image: string; error: string }> = [];
     try {
@@ -98,7 +120,7 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
         const n = size * size * 3;
         const data = new Float32Array(good.length * n);
         good.forEach((g, b) => data.set(g.pixels, b * n));
-        const logits = tf.tidy(() => model.forward(tf.tensor4d(data, [good.length, size, size, 3]))).arraySync() as number[][];
+        const logits = await model.logits(data, good.length);
         good.forEach(({ image }, b) => {
           const probs = softmax(logits[b]);
           const order = probs.map((p, k) => k).sort((a, c) => probs[c] - probs[a]).slice(0, opts.topk);
@@ -116,7 +138,7 @@ async function runPredict(images: string[], opts: PredictOptions): Promise<void>
       throw new Error(`${failures.length} of ${images.length} images could not be classified (first: ${failures[0].error})`);
     }
   } finally {
-    model.dispose();
+    await model.dispose();
   }
 }
 
@@ -152,8 +174,9 @@ export function register(program: Command): void {
     .command('predict')
     .description('classify images with a model and a .safetensors weights file (official or timm keys)')
     .argument('<images...>', 'image files (JPEG, PNG, WebP, ...)')
-    .requiredOption('-m, --model <name>', 'model name (see convnext info --list)')
-    .requiredOption('-w, --weights <file>', '.safetensors weights (convert .pth with data-scripts/convert_pth.py)')
+    .option('-m, --model <name>', 'model name (see convnext info --list)')
+    .option('-w, --weights <file>', '.safetensors weights (convert .pth with data-scripts/convert_pth.py)')
+    .option('--onnx <file>', 'run an exported .onnx model (convnext export) in ONNX Runtime instead of --model/--weights')
     .option('-c, --classes <n>', 'classes of the head (default: read from the weights)', positiveInt)
     .option('--labels <file>', 'class names, one per line (default: ImageNet-1k names for 1000 classes)')
     .option('-s, --size <pixels>', 'input resolution, a multiple of 32 (default: the model\'s, 224)', positiveInt)

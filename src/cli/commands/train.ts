@@ -8,8 +8,11 @@
 import type { Command } from 'commander';
 
 import { action } from '../errors';
-import { checkConfig, loadConfigFile, parseValue, setPath, type TrainConfig } from '../../train/config';
-import { runFromConfig } from '../../train/run-config';
+import type { TrainConfig } from '../../train/config';
+
+// The training library (and TensorFlow with it) is required where it is used, so that `convnext --help`
+// and `convnext train --help` load none of it.
+const configLib = () => require('../../train/config') as typeof import('../../train/config');
 
 interface TrainFlags {
   config: string;
@@ -35,6 +38,7 @@ const OVERRIDE_FLAGS = [
 
 /** Applies the named flags and `--set` pairs to a config, and checks the result (unknown keys, ranges). */
 export function applyTrainFlags(config: TrainConfig, f: Omit<TrainFlags, 'config' | 'progress'>): TrainConfig {
+  const { checkConfig, parseValue, setPath } = configLib();
   let c = config;
   const num = (flag: string, v: string): number => {
     const n = Number(v);
@@ -92,7 +96,8 @@ export function registerTrainCommand(program: Command): void {
       (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--no-progress', 'no progress bars')
     .action(action(async (f: TrainFlags) => {
-      const config = applyTrainFlags(loadConfigFile(f.config), f);
+      const { runFromConfig } = require('../../train/run-config') as typeof import('../../train/run-config');
+      const config = applyTrainFlags(configLib().loadConfigFile(f.config), f);
       const ctl = new AbortController();
       let stoppedBy: keyof typeof SIGNAL_EXIT | undefined;
       const onSignal = (sig: keyof typeof SIGNAL_EXIT): void => {
