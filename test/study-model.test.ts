@@ -90,6 +90,18 @@ describe('StudyConvNeXt', () => {
     m.dispose();
   });
 
+  it('fuses at an earlier stage\'s resolution into the last stage\'s width, which the norm and head expect', () => {
+    const m = new StudyConvNeXt({ ...arch, fusion: { mode: 'concat', targetStage: 1 } });
+    const x = tf.randomNormal([2, 64, 64, 3]) as tf.Tensor4D;
+    const map = m.forwardMap(x);
+    assert.deepEqual(map.shape, [2, 8, 8, 128]);
+    const logits = m.forward(x);
+    assert.deepEqual(logits.shape, [2, 5]);
+    assert.deepEqual(complexity(m, 64).outputShape, [1, 1, 5]);
+    tf.dispose([x, map, logits]);
+    m.dispose();
+  });
+
   it('anneals the dynamic convs\' softmax temperature from 30 to 1 over 10 epochs via onEpochStart', () => {
     assert.deepEqual([0, 5, 10, 20].map((e) => temperatureAt(e)), [30, 15.5, 1, 1]);
     assert.equal(temperatureAt(2, { start: 10, end: 2, epochs: 4 }), 6);

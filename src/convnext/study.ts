@@ -105,7 +105,7 @@ export class StudyConvNeXt extends ConvNeXt {
     if (config.fusion) {
       // Fused width = last stage width, so the usual norm and head classify the fused map.
       this.fusion = this.registerModule('fusion', new FeatureFusion(config.dims, {
-        mode: config.fusion.mode, targetStage: config.fusion.targetStage,
+        mode: config.fusion.mode, targetStage: config.fusion.targetStage, width: config.dims[n - 1],
       }));
     }
   }
