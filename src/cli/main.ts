@@ -3,13 +3,14 @@
  *
  * Only the command that runs is loaded (see ./commands/index.ts), so `convnext --help`, `--version` and
  * `info` never load the native TensorFlow library. TensorFlow's C++ logging is set before anything loads
- * it: errors only, unless `--verbose`.
+ * it: errors only, unless `--verbose`; the start-up lines it prints regardless are silenced (native/stdio.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, Help } from 'commander';
 import { COMMANDS } from './commands';
 import { action } from './errors';
+import { withStderrSilenced } from '../native/stdio';
 
 /** The program's words before `--`: what the global flags and the command are looked for in. */
 function words(argv: string[]): string[] {
@@ -80,9 +81,18 @@ export function buildProgram(selected?: string): Command {
   return program;
 }
 
+/** Commands that run on the native TensorFlow library (the others never load it). */
+const NATIVE_COMMANDS = new Set(['train', 'eval', 'predict', 'export']);
+
 export async function main(argv: string[]): Promise<void> {
   setTensorFlowLogging(argv);
-  await buildProgram(selectedCommand(argv)).parseAsync(argv);
+  const selected = selectedCommand(argv);
+  if (selected && NATIVE_COMMANDS.has(selected) && !words(argv).includes('--verbose')) {
+    // TensorFlow logs its start-up lines (absl, oneDNN) from C++ while it loads, before it reads
+    // TF_CPP_MIN_LOG_LEVEL: load it now with stderr silenced. --verbose keeps them.
+    withStderrSilenced(() => require('../backend'));
+  }
+  await buildProgram(selected).parseAsync(argv);
 }
 
 if (require.main === module) void main(process.argv);
