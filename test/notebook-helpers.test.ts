@@ -6,6 +6,8 @@ import * as vm from 'vm';
 import { tf } from '../src/backend';
 import { createModel } from '../src/convnext';
 import { measureInference } from '../src/notebook/inference';
+import { measureSpeeds } from '../src/notebook/speed';
+import { countTransformers, opProfile } from '../src/notebook/transformers';
 import { byMode, modeLabel, parseMode } from '../src/notebook/mode';
 import { paperRow } from '../src/notebook/paper';
 import { chartHtml, plotlyBundle, plotlyLoaderScript } from '../src/notebook/plot';
@@ -177,6 +179,52 @@ describe('notebook measurements', () => {
     assert.throws(() => measureInference(model, { batchSize: 0, size: 32, iterations: 1 }), /at least 1/);
     model.dispose();
     assert.equal(tf.memory().numTensors, start, 'dispose() frees the parameters and the laid-out weights');
+  });
+
+  it('times models in rounds with the benchmark\'s timing, reading the load each round, without leaking tensors', () => {
+    const start = tf.memory().numTensors;
+    const made: Array<{ training: boolean }> = [];
+    const create = (name: string) => { const m = createModel(name, { numClasses: 10 }); made.push(m); return m; };
+    const timing = { warmup: 1, minIters: 2, maxIters: 3, minSeconds: 0 };
+    const r = measureSpeeds({ models: ['convnext_atto', 'vit_mini_patch8_64'], size: 32, batches: [1, 2], rounds: 2, timing }, create);
+    assert.deepEqual(r.map((x) => [x.model, x.batchSize]), [['convnext_atto', 1], ['convnext_atto', 2], ['vit_mini_patch8_64', 1], ['vit_mini_patch8_64', 2]]);
+    for (const x of r) {
+      assert.equal(x.stats.timesMs.length, 4, 'two timed passes in each of two rounds');
+      assert.equal(x.load.length, 2);
+      assert.ok(x.stats.minMs <= x.stats.medianMs && x.stats.medianMs <= x.stats.maxMs);
+      assert.ok(Math.abs(x.stats.imagesPerSecond - (x.batchSize * 1000) / x.stats.medianMs) < 1e-9);
+    }
+    assert.equal(made.length, 2, 'each model built once for all rounds');
+    assert.ok(made.every((m) => m.training), 'training mode was restored');
+    assert.equal(tf.memory().numTensors, start, 'models and inputs disposed');
+    const one = measureSpeeds({ models: ['convnext_atto'], size: 32, batches: [1], rounds: 1, timing: { ...timing, minIters: 1, maxIters: 1 } });
+    assert.equal(one[0].stats.timesMs.length, 1);
+    assert.throws(() => measureSpeeds({ models: ['convnext_atto'], size: 32, batches: [0], rounds: 1, timing }), /at least 1/);
+    assert.equal(tf.memory().numTensors, start);
+  });
+
+  it('counts the ops TensorFlow.js runs for a forward pass, fused and on plain ops', async () => {
+    const start = tf.memory().numTensors;
+    const fused = await opProfile('convnext_atto', 32);
+    const plain = await opProfile('convnext_atto', 32, { plainOps: true });
+    assert.ok(fused.ops > 0 && fused.bytesWritten > 0);
+    assert.ok(plain.ops >= fused.ops && plain.bytesWritten >= fused.bytesWritten);
+    assert.equal(plain.byKind.reduce((a, [, n]) => a + n, 0), plain.ops);
+    const swin = await opProfile('swin_mini_patch4_window4_64', 64);
+    assert.ok((swin.byKind.find(([k]) => k === 'Transpose')?.[1] ?? 0) > 0, 'window partition transposes');
+    assert.equal(tf.memory().numTensors, start);
+  });
+
+  it('counts the six models of the Transformer comparison, at 224² and at the measured size', () => {
+    const c = countTransformers(64);
+    assert.equal(c.length, 6);
+    const swinT = c.find((x) => x.model === 'swin_tiny_patch4_window7_224')!;
+    assert.equal(Math.round(swinT.params / 1e6), 28);
+    assert.equal(Math.round(swinT.macs / 1e8) / 10, 4.5);
+    assert.ok(swinT.macsMeasured < swinT.macs);
+    const vitB = c.find((x) => x.model === 'vit_base_patch16_224')!;
+    assert.equal(Math.round(vitB.macs / 1e8) / 10, 17.6);
+    assert.equal(Math.round(vitB.params / 1e6), 87);
   });
 
   it('takes the paper row from the ImageNet-1K part where Table 1 has one', () => {

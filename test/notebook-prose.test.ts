@@ -12,7 +12,15 @@ import { type AblationResult, ablationBudget, benchmarkRun, reportedTop1, tinyCo
 import { compareTrends, replayPlan, type ReplayPlan, type ReplayResult } from '../src/experiments/roadmap-replay';
 import { ABLATION_SETTINGS, type AblationRuns, type RowSummary, meanStd } from '../src/experiments/study-ablation';
 import { type BenchFile, benchCaseRows, benchSummaryText, latestFullBench, realDataRows } from '../src/notebook/bench';
-import { type FamilyCount, matchesPaper, throughputBars } from '../src/notebook/family';
+import {
+  type FamilyCount, FAMILY_BENCH, familyBenchModesText, familyScatterLayout, logAxisTicks, matchesPaper, throughputBars, throughputFindings,
+  throughputRows,
+} from '../src/notebook/family';
+import type { SpeedResult } from '../src/notebook/speed';
+import {
+  type KernelEvidence, type TransformerCount, TRANSFORMER_BENCH, TRANSFORMER_COMPARISON, transformerRanking, transformerRows, transformerVerdict,
+} from '../src/notebook/transformers';
+import { timingStats } from '../src/util/timing';
 import { fmt, listWords, mdText, runningThisNotebookText, signed } from '../src/notebook/markdown';
 import { paperRow } from '../src/notebook/paper';
 import { ablationFindings, benchmarkRows, twoSigmaPoints } from '../src/notebook/recipe';
@@ -60,14 +68,161 @@ describe('notebook 01 helpers', () => {
     assert.equal(matchesPaper({ ...tiny, paper: undefined }), '—');
   });
 
-  it('draws one bar series per batch size', () => {
-    const r = (model: string, batchSize: number, imagesPerSecond: number) =>
-      ({ model, batchSize, imagesPerSecond, size: 64, iterations: 1, msPerBatch: 1, outputShape: [batchSize, 1000] });
-    const traces = throughputBars([r('convnext_atto', 1, 10), r('convnext_atto', 8, 40), r('convnext_tiny', 1, 2), r('convnext_tiny', 8, 5)]);
+  /** A speed result whose timed passes took `ms` milliseconds each (median, min, max follow from them). */
+  const speed = (model: string, batchSize: number, ms: number[], load = [1.5]): SpeedResult =>
+    ({ model, size: 224, batchSize, stats: timingStats(ms, batchSize), load });
+  const count = (model: string, gmacs: number): FamilyCount => ({ model, size: 224, params: 1e6, macs: gmacs * 1e9 });
+
+  it('draws one bar series per batch size: median images/s with the min–max as error bars', () => {
+    // atto b1: 100, 80, 125 ms → median 100 ms = 10 img/s, range 8–12.5.
+    const traces = throughputBars([speed('convnext_atto', 1, [100, 80, 125]), speed('convnext_atto', 8, [200]),
+      speed('convnext_tiny', 1, [500]), speed('convnext_tiny', 8, [1600])]);
     assert.deepEqual(traces.map((t) => [t.name, t.x, t.y]), [
       ['batch 1', ['atto', 'tiny'], [10, 2]],
       ['batch 8', ['atto', 'tiny'], [40, 5]],
     ]);
+    const err = traces[0].error_y as { array: number[]; arrayminus: number[] };
+    close(err.array[0], 2.5);
+    close(err.arrayminus[0], 2);
+  });
+
+  it('shows the median with its min–max, the number of timed passes and the load in the throughput table', () => {
+    const [row] = throughputRows([speed('convnext_tiny', 8, [400, 500, 1000, 390], [3.2, 4.75])]);
+    assert.equal(row['ms per batch: median (min–max)'], '450.0 (390.0–1,000.0)');
+    close(row['images/s (ours)'] as number, 8000 / 450);
+    assert.equal(row['images/s (paper)'], 774.7);
+    assert.equal(row['images/s min–max'], '8.0–20.5');
+    assert.equal(row['timed passes'], 4);
+    assert.equal(row['load average (1 min)'], '3.20–4.75');
+  });
+
+  it('flags variants out of MAC order and batches slower per image, inside or outside the spread, and a busy machine', () => {
+    const counted = [count('convnext_atto', 0.55), count('convnext_femto', 0.79), count('convnext_tiny', 4.47)];
+    const text = throughputFindings([
+      // batch 1: atto 50 img/s (40–66.7) is slower than femto 55.6 (50–62.5): overlapping ranges.
+      speed('convnext_atto', 1, [20, 25, 15], [3.5]), speed('convnext_femto', 1, [18, 16, 20], [2.0]), speed('convnext_tiny', 1, [100]),
+      // batch 8: atto 160, femto 200 with disjoint ranges; tiny at batch 8 is 8 img/s, below its 10 at batch 1, disjoint.
+      speed('convnext_atto', 8, [50]), speed('convnext_femto', 8, [40]), speed('convnext_tiny', 8, [1000]),
+    ], counted, 2);
+    assert.equal(text, [
+      '* **Load average while measuring: 1.50–3.50** on 2 cores (1-minute `os.loadavg()` as each round began); above the core count, ' +
+        'so other work shared the CPU and the figures can be off by tens of percent.',
+      '* **Out of MAC order:** femto faster than atto at batch 1 (55.6 against 50.0 images/s; within the spread of the passes) and femto ' +
+        'faster than atto at batch 8 (200.0 against 160.0 images/s; outside the spread of the passes). Inside the spread, the order is noise; ' +
+        'outside it, either the machine\'s load changed between the two measurements or the smaller variant uses the CPU less well.',
+      '* **Slower per image at a larger batch:** tiny at batch 8 (8.0 against 10.0 images/s at batch 1; outside the spread).',
+    ].join('\n'));
+    const calm = throughputFindings([speed('convnext_atto', 1, [10], [0.5]), speed('convnext_tiny', 1, [50], [0.7]),
+      speed('convnext_atto', 8, [40], [0.5]), speed('convnext_tiny', 8, [200], [0.7])], counted, 2);
+    assert.equal(calm, [
+      '* **Load average while measuring: 0.50–0.70** on 2 cores (1-minute `os.loadavg()` as each round began).',
+      '* **Throughput falls as the MACs grow** at every batch size measured, variant after variant.',
+      '* **A larger batch is never slower per image** than batch 1 here.',
+    ].join('\n'));
+  });
+
+  it('writes the table of modes from the plans themselves', () => {
+    const text = familyBenchModesText();
+    assert.ok(text.includes('| smoke | atto | 64² | 2 | 1 untimed + 2 timed passes, × 1 round |'), text);
+    assert.ok(text.includes('| quick | atto, femto, pico, nano, tiny | 224² | 1, 8 | 1 untimed + ≥ 3 (≤ 20) timed passes and ≥ 1 s, × 2 rounds |'), text);
+    assert.equal(FAMILY_BENCH.full.models.length, 9);
+  });
+
+  it('ticks the log-log chart at 1-2-5 over the data, with no minor ticks', () => {
+    const t = logAxisTicks(3.7, 350);
+    assert.deepEqual(t.tickvals, [2, 5, 10, 20, 50, 100, 200, 500]);
+    assert.deepEqual(t.ticktext, ['2', '5', '10', '20', '50', '100', '200', '500']);
+    assert.equal(t.minor.ticks, '');
+    assert.deepEqual(logAxisTicks(0.55, 60.9).tickvals, [0.5, 1, 2, 5, 10, 20, 50, 100]);
+    assert.deepEqual(logAxisTicks(10, 10).tickvals, [10]);
+    assert.throws(() => logAxisTicks(0, 1), /not positive/);
+    const layout = familyScatterLayout([count('convnext_atto', 0.55), { ...count('convnext_tiny', 4.47), params: 28.6e6 }]);
+    const x = layout.xaxis as { type: string; tickvals: number[]; title: { text: string } };
+    assert.equal(x.type, 'log');
+    assert.deepEqual(x.tickvals, [1, 2, 5, 10, 20, 50]);
+    assert.equal(x.title.text, 'parameters (M, log scale)');
+  });
+});
+
+describe('notebook 01: ConvNeXt against the Transformers', () => {
+  const cx = 'convnext_tiny';
+  const sw = 'swin_tiny_patch4_window7_224';
+  const vs = 'vit_small_patch16_224';
+  const speed = (model: string, batchSize: number, ms: number[], load = [2]): SpeedResult =>
+    ({ model, size: 224, batchSize, stats: timingStats(ms, batchSize), load });
+  const counted: TransformerCount[] = [
+    { model: cx, params: 28_589_128, macs: 4.4555e9, macsMeasured: 4.4555e9 },
+    { model: sw, params: 28_288_354, macs: 4.4906e9, macsMeasured: 4.4906e9 },
+  ];
+  const ev: KernelEvidence = {
+    convnext: { model: cx, ops: 24, bytesWritten: 11.3e6, byKind: [['Reshape', 7]] },
+    convnextPlain: { model: cx, ops: 642, bytesWritten: 489.7e6, byKind: [] },
+    swin: { model: sw, ops: 672, bytesWritten: 548.6e6, byKind: [['Reshape', 262], ['Transpose', 63], ['BatchMatMul', 76], ['SplitV', 20], ['Concat', 20], ['Softmax', 12]] },
+    nativeOn: true,
+  };
+
+  it('quotes Table 1 for the six models and measures the T-sized three in smoke mode', () => {
+    assert.deepEqual(TRANSFORMER_COMPARISON.map((r) => [r.label, r.throughput, r.top1]), [
+      ['ConvNeXt-T', 774.7, 82.1], ['Swin-T', 757.9, 81.3], ['ViT-S/16', 978.5, 79.8],
+      ['ConvNeXt-B', 292.1, 83.8], ['Swin-B', 286.6, 83.5], ['ViT-B/16', 302.1, 81.8],
+    ]);
+    assert.deepEqual(TRANSFORMER_BENCH.smoke.models, [cx, sw, vs]);
+    assert.deepEqual(TRANSFORMER_BENCH.quick.batches, [1, 16]);
+    assert.equal(TRANSFORMER_BENCH.quick.models.length, 6);
+  });
+
+  it('puts our counts beside the paper\'s, and our images/s with their min–max and GMAC/s per batch size', () => {
+    const rows = transformerRows(counted, [speed(cx, 1, [50, 40, 60]), speed(cx, 16, [800]), speed(sw, 1, [100])]);
+    assert.equal(rows.length, 6);
+    const [c, s, v] = rows;
+    assert.equal(c.model, 'ConvNeXt-T');
+    assert.equal(c['params, M (paper)'], 29);
+    close(c['params, M (ours)'] as number, 28.589128);
+    close(c['CPU images/s, batch 1 (ours)'] as number, 20);
+    assert.equal(c['batch 1 min–max'], '16.7–25.0');
+    close(c['GMAC/s, batch 16 (ours)'] as number, 4.4555 * 20);
+    assert.equal(s['CPU images/s, batch 16 (ours)'], null);
+    assert.equal(s['batch 16 min–max'], '—');
+    assert.equal(v['Table 1 name'], 'DeiT-S');
+    assert.equal(v['params, M (ours)'], null);
+  });
+
+  it('says plainly whether ConvNeXt-T is at least as fast as Swin-T, per batch size, with the spread and why', () => {
+    const text = transformerVerdict([speed(cx, 1, [50, 45, 55], [3.1]), speed(sw, 1, [100, 90, 110], [3.4]),
+      speed(cx, 16, [800]), speed(sw, 16, [1600])], counted, ev);
+    const lines = text.split('\n');
+    assert.equal(lines[0], '**The paper\'s claim holds on this CPU.** Table 1 has ConvNeXt-T at 774.7 and Swin-T at 757.9 images/s on a V100 (quoted); here, at 224²:');
+    assert.equal(lines[2], '* batch 1: ConvNeXt-T **20.0** images/s (min–max 18.2–22.2) against Swin-T\'s **10.0** (9.1–11.1): ' +
+      'ConvNeXt-T is **2.00×** as fast; the ranges do not overlap.');
+    assert.ok(text.includes('4.46 against 4.49 GMACs per image'), text);
+    assert.ok(text.includes('at batch 16 ConvNeXt-T sustains 89.1 GMAC/s and Swin-T 44.9 GMAC/s'), text);
+    assert.ok(text.includes('load average while these were timed: 2.00–3.40'), text);
+    assert.ok(text.includes('only 24 ops for ConvNeXt-T'), text);
+    assert.ok(text.includes('672 of them per image (262 Reshape, 63 Transpose, 76 BatchMatMul, 20 SplitV, 20 Concat and 12 Softmax)'), text);
+    assert.ok(text.includes('642 ops writing 490 MB, about as much as Swin-T (0.89×), so what puts ConvNeXt-T ahead'), text);
+    assert.ok(text.includes('V100 margin (2.2%)'), text);
+
+    const mixed = transformerVerdict([speed(cx, 1, [100, 90, 110]), speed(sw, 1, [95]), speed(cx, 16, [800]), speed(sw, 16, [1600])], counted);
+    assert.ok(mixed.startsWith('**The paper\'s claim holds on this CPU at batch 16 but not at batch 1.**'), mixed);
+    assert.ok(mixed.includes('the two ranges overlap, so at this batch size the order is within run-to-run noise'), mixed);
+    assert.ok(!mixed.includes('**Why:**'));
+    assert.ok(!mixed.includes('Measured at'));
+    const small = transformerVerdict([{ ...speed(cx, 1, [10]), size: 64 }, { ...speed(sw, 1, [40]), size: 64 }], counted,
+      { ...ev, convnextPlain: { ...ev.convnextPlain, bytesWritten: 200e6 } });
+    assert.ok(small.includes('Measured at 64², not the paper\'s 224²'), small);
+    assert.ok(small.includes('0.36× Swin-T\'s bytes, so both count here: the fused kernels, and a network that moves less data even on plain ops.'), small);
+    const noisy = transformerVerdict([speed(cx, 1, [50, 20, 200]), speed(sw, 1, [60])], counted);
+    assert.ok(noisy.startsWith('**The paper\'s claim holds on this CPU by the medians, but the spread of the timed passes is wider than the gap ' +
+      'at every batch size, so this run alone does not settle it.**'), noisy);
+    const no = transformerVerdict([speed(cx, 1, [100]), speed(sw, 1, [50])], counted, { ...ev, nativeOn: false });
+    assert.ok(no.startsWith('**The paper\'s claim does not hold on this CPU.**'), no);
+    assert.ok(no.includes('the fused native kernels are off in this run'), no);
+    assert.throws(() => transformerVerdict([speed(cx, 1, [1])], counted), /not both measured/);
+  });
+
+  it('ranks each size class at each batch size', () => {
+    const text = transformerRanking([speed(cx, 1, [50]), speed(sw, 1, [100]), speed(vs, 1, [40]), speed('convnext_base', 1, [200])]);
+    assert.equal(text, '* **T-sized (4.5–4.6 GFLOPs)**, images/s: batch 1: ViT-S/16 25.0 > ConvNeXt-T 20.0 > Swin-T 10.0.');
   });
 });
 

@@ -71,6 +71,34 @@ describe('notebooks (smoke mode, as `npm run report` runs them)', function () {
     }
   });
 
+  it('makes the index the front page: paper link, headline records of the notebooks, each page\'s mode, the stand-in said', () => {
+    const index = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+    assert.ok(index.includes('href="https://arxiv.org/abs/2201.03545"'), 'no link to the paper');
+    assert.match(index, /Every page was run in <b>smoke<\/b> mode/);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as ReportSummary;
+    for (const name of ['02-modernization-roadmap', '03-training-recipe', '04-study-modules', '05-performance']) {
+      const r = saved.notebooks.find((n) => n.name === name);
+      if (!r) continue; // a notebook renamed or removed: the per-notebook tests say so
+      assert.ok(r.headline && r.headline.tables.length > 0, `${name} emitted no headline record`);
+      assert.equal(r.headline.mode, 'smoke');
+      assert.ok(index.includes(`from <a href="${name}.html">${name}</a>, mode: smoke`), `index.html shows no headline table of ${name}`);
+    }
+    const r03 = saved.notebooks.find((n) => n.name === '03-training-recipe');
+    if (r03) {
+      assert.match(r03.headline?.standIn ?? '', /stand-in/, 'smoke mode always shows a stand-in: the headline must say so');
+      assert.match(index, /⚠ Stand-in:/);
+      assert.match(fs.readFileSync(r03.html, 'utf8'), /Stand-in, not the benchmark \(smoke mode\)/);
+    }
+  });
+
+  it('links every notebook page back to the index, naming its mode', () => {
+    for (const file of NOTEBOOKS) {
+      const html = fs.readFileSync(path.join(out, `${path.basename(file, '.ipynb')}.html`), 'utf8');
+      assert.match(html, /<a href="index\.html"[^>]*>[^<]*all notebooks/, `${path.basename(file)}: no link back to index.html`);
+      assert.match(html, /this page: <b>mode smoke<\/b>/);
+    }
+  });
+
   for (const file of NOTEBOOKS) {
     const name = path.basename(file, '.ipynb');
     it(`${name} runs without errors`, () => {

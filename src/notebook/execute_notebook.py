@@ -112,7 +112,12 @@ def main():
 
     write_atomic(args.out_ipynb, nbformat.writes(nb))
     html, _ = HTMLExporter(extra_template_basedirs=[TEMPLATES], template_name="convnext").from_notebook_node(
-        nb, resources={"convnext_math": has_math(nb)}
+        nb,
+        resources={
+            "convnext_math": has_math(nb),
+            "convnext_mode": os.environ.get("CONVNEXT_MODE", ""),
+            "convnext_name": os.path.splitext(os.path.basename(args.out_ipynb))[0],
+        },
     )
     write_atomic(args.out_html, html)
     emit(event="done", **result)

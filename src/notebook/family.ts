@@ -1,12 +1,17 @@
 /** Notebook 01: the ConvNeXt family's configurations, exact counts and throughput beside Table 1. */
-import { tf } from '../backend';
+import * as os from 'os';
 import { CONVNEXT_VARIANTS, complexity, createModel } from '../convnext';
 import { withoutInit } from '../nn';
-import { type InferenceResult, measureInference } from './inference';
+import { fmt, listWords } from './markdown';
 import type { Mode } from './mode';
 import { PAPER_VARIANTS, type Table1Row, paperRow } from './paper';
 import type { Trace } from './plot';
+import {
+  type SpeedPlan, type SpeedResult, allLoads, imagesPerSecondRange, loadRange, measureSpeeds, medianRange,
+} from './speed';
 import { type Row, vsPaper } from './table';
+
+export { allLoads, loadRange } from './speed';
 
 /** Every variant's widths and blocks beside Section 3's (timm's small members have no paper figures). */
 export function variantRows(): Row[] {
@@ -79,62 +84,156 @@ export function familyScatter(counted: FamilyCount[]): Trace[] {
   ];
 }
 
-/** Log-log axes for `familyScatter`. */
-export const FAMILY_SCATTER_LAYOUT = {
-  xaxis: { type: 'log', title: { text: 'parameters (M, log scale)' } },
-  yaxis: { type: 'log', title: { text: 'GFLOPs (= GMACs, log scale)' } },
-};
-
-export interface FamilyBench {
-  variants: string[];
-  size: number;
-  batches: number[];
-  iterations: number;
-}
-
-/** What the throughput section measures in each mode (the notebook's table of modes says the same). */
-export const FAMILY_BENCH: Record<Mode, FamilyBench> = {
-  smoke: { variants: ['atto'], size: 64, batches: [2], iterations: 2 },
-  quick: { variants: ['atto', 'femto', 'pico', 'nano', 'tiny'], size: 224, batches: [1, 8], iterations: 3 },
-  full: { variants: Object.keys(CONVNEXT_VARIANTS), size: 224, batches: [1, 32], iterations: 10 },
-};
-
-export type FamilySpeed = InferenceResult & { model: string };
-
-/** Times every variant of `bench` at every batch size; throws if the runs leaked tensors. */
-export function measureFamilyThroughput(bench: FamilyBench): FamilySpeed[] {
-  const before = tf.memory().numTensors;
-  const speed: FamilySpeed[] = [];
-  for (const variant of bench.variants) {
-    const model = createModel(`convnext_${variant}`);
-    try {
-      for (const batchSize of bench.batches) {
-        speed.push({ model: `convnext_${variant}`, ...measureInference(model, { batchSize, size: bench.size, iterations: bench.iterations }) });
-      }
-    } finally {
-      model.dispose();
-    }
+/**
+ * Ticks of a log axis at 1, 2 and 5 times the powers of ten between `lo` and `hi` (one step beyond each
+ * end), labelled as plain numbers, with no minor ticks: plotly's default labels on a log axis spanning
+ * two decades crowd its digits 2…9 together.
+ */
+export function logAxisTicks(lo: number, hi: number): { tickmode: 'array'; tickvals: number[]; ticktext: string[]; minor: { ticks: ''; showgrid: false } } {
+  if (!(lo > 0 && hi >= lo)) throw new Error(`log axis range ${lo}…${hi} is not positive and ordered`);
+  const vals: number[] = [];
+  for (let e = Math.floor(Math.log10(lo)) - 1; e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of [1, 2, 5]) vals.push(Number((m * 10 ** e).toPrecision(1)));
   }
-  if (tf.memory().numTensors !== before) throw new Error('the throughput runs leaked tensors');
-  return speed;
+  const below = vals.filter((v) => v <= lo);
+  const above = vals.filter((v) => v >= hi);
+  const from = below.length ? below[below.length - 1] : vals[0];
+  const to = above.length ? above[0] : vals[vals.length - 1];
+  const tickvals = vals.filter((v) => v >= from && v <= to);
+  return { tickmode: 'array', tickvals, ticktext: tickvals.map((v) => v.toLocaleString('en-US', { maximumFractionDigits: 3 })), minor: { ticks: '', showgrid: false } };
 }
 
-/** The throughput table: ours beside Table 1's V100 figure (224² only). */
+/** Log-log axes for `familyScatter`, ticked at 1-2-5 over the plotted values. */
+export function familyScatterLayout(counted: FamilyCount[]): Record<string, unknown> {
+  const at224 = counted.filter((r) => r.size === 224);
+  const xs = [...at224.map((r) => r.params / 1e6), ...at224.flatMap((r) => (r.paper ? [r.paper.paramsM] : []))];
+  const ys = [...at224.map((r) => r.macs / 1e9), ...at224.flatMap((r) => (r.paper ? [r.paper.gflops] : []))];
+  return {
+    xaxis: { type: 'log', title: { text: 'parameters (M, log scale)' }, automargin: true, ...logAxisTicks(Math.min(...xs), Math.max(...xs)) },
+    yaxis: { type: 'log', title: { text: 'GFLOPs (= GMACs, log scale)' }, automargin: true, ...logAxisTicks(Math.min(...ys), Math.max(...ys)) },
+  };
+}
+
+/** What the throughput section measures in each mode (`familyBenchModesText` writes the table of modes from it). */
+export const FAMILY_BENCH: Record<Mode, SpeedPlan> = {
+  smoke: { models: ['convnext_atto'], size: 64, batches: [2], rounds: 1, timing: { warmup: 1, minIters: 2, maxIters: 2, minSeconds: 0 } },
+  quick: {
+    models: ['atto', 'femto', 'pico', 'nano', 'tiny'].map((v) => `convnext_${v}`), size: 224, batches: [1, 8], rounds: 2,
+    timing: { warmup: 1, minIters: 3, maxIters: 20, minSeconds: 1 },
+  },
+  full: {
+    models: Object.keys(CONVNEXT_VARIANTS).map((v) => `convnext_${v}`), size: 224, batches: [1, 32], rounds: 3,
+    timing: { warmup: 2, minIters: 5, maxIters: 50, minSeconds: 5 },
+  },
+};
+
+/** One sentence of what a plan times per case: "1 untimed pass, then ≥ 3 timed passes and ≥ 1 s, per round". */
+export function timingWords(p: SpeedPlan): string {
+  const t = p.timing;
+  const timed = t.minIters === t.maxIters ? `${t.minIters}` : `≥ ${t.minIters} (≤ ${t.maxIters})`;
+  const secs = t.minSeconds > 0 ? ` and ≥ ${t.minSeconds} s` : '';
+  return `${t.warmup} untimed + ${timed} timed passes${secs}, × ${p.rounds} round${p.rounds > 1 ? 's' : ''}`;
+}
+
+/** The table of what each mode measures, in Markdown, from the plans themselves. */
+export function familyBenchModesText(
+  plans: Record<Mode, SpeedPlan> = FAMILY_BENCH, name: (model: string) => string = (n) => n.replace('convnext_', ''), what = 'variants',
+): string {
+  const lines = [`| mode | ${what} | input | batch sizes | passes per model and batch size |`, '|---|---|---|---|---|'];
+  for (const [m, p] of Object.entries(plans) as Array<[Mode, SpeedPlan]>) {
+    lines.push(`| ${m} | ${p.models.map(name).join(', ')} | ${p.size}² | ${p.batches.join(', ')} | ${timingWords(p)} |`);
+  }
+  return lines.join('\n');
+}
+
+export type FamilySpeed = SpeedResult;
+
+/** Times every variant of `plan` at every batch size; throws if the runs leaked tensors. */
+export function measureFamilyThroughput(plan: SpeedPlan): FamilySpeed[] {
+  return measureSpeeds(plan);
+}
+
+/** The throughput table: median ms and images/s with the min–max of the timed passes, ours beside Table 1's V100 figure (224² only). */
 export function throughputRows(speed: FamilySpeed[]): Row[] {
-  return speed.map((r) => ({
-    model: r.model,
-    resolution: `${r.size}²`,
-    batch: r.batchSize,
-    'ms per batch (median)': r.msPerBatch,
-    ...vsPaper('images/s', r.size === 224 ? paperRow(r.model, 224)?.throughput : null, r.imagesPerSecond),
-  }));
+  return speed.map((r) => {
+    const [lo, hi] = imagesPerSecondRange(r);
+    return {
+      model: r.model,
+      resolution: `${r.size}²`,
+      batch: r.batchSize,
+      'ms per batch: median (min–max)': medianRange(r.stats.medianMs, r.stats.minMs, r.stats.maxMs),
+      ...vsPaper('images/s', r.size === 224 ? paperRow(r.model, 224)?.throughput : null, r.stats.imagesPerSecond),
+      'images/s min–max': `${fmt(lo, 1)}–${fmt(hi, 1)}`,
+      'timed passes': r.stats.timesMs.length,
+      'load average (1 min)': loadRange(r.load),
+    };
+  });
 }
 
-/** One bar series per batch size, variants along x. */
+/** One bar series per batch size, variants along x, median images/s with the min–max as error bars. */
 export function throughputBars(speed: FamilySpeed[]): Trace[] {
   const batches = [...new Set(speed.map((r) => r.batchSize))];
   return batches.map((batchSize) => {
     const rows = speed.filter((r) => r.batchSize === batchSize);
-    return { type: 'bar', name: `batch ${batchSize}`, x: rows.map((r) => r.model.replace('convnext_', '')), y: rows.map((r) => r.imagesPerSecond) };
+    const ranges = rows.map(imagesPerSecondRange);
+    return {
+      type: 'bar', name: `batch ${batchSize}`, x: rows.map((r) => r.model.replace('convnext_', '')), y: rows.map((r) => r.stats.imagesPerSecond),
+      error_y: { type: 'data', symmetric: false, array: rows.map((r, i) => ranges[i][1] - r.stats.imagesPerSecond),
+        arrayminus: rows.map((r, i) => r.stats.imagesPerSecond - ranges[i][0]) },
+    };
   });
+}
+
+/** Whether two measurements' min–max ranges of images/s overlap. */
+function overlaps(a: SpeedResult, b: SpeedResult): boolean {
+  const [alo, ahi] = imagesPerSecondRange(a);
+  const [blo, bhi] = imagesPerSecondRange(b);
+  return alo <= bhi && blo <= ahi;
+}
+
+const short = (model: string) => model.replace('convnext_', '');
+
+/**
+ * What the throughput table shows, in Markdown bullets written from the measurements: the load while
+ * measuring; every place where a variant with more MACs came out faster than a smaller one, or a larger batch
+ * slower per image than batch 1, each marked as inside or outside the spread of the timed passes.
+ */
+export function throughputFindings(speed: FamilySpeed[], counted: FamilyCount[], cores: number = os.cpus().length): string {
+  const loads = allLoads(speed);
+  const lines: string[] = [];
+  const busy = loads.length > 0 && Math.max(...loads) > cores;
+  lines.push(`* **Load average while measuring: ${loadRange(loads)}** on ${cores} cores (1-minute \`os.loadavg()\` as each round began)` +
+    (busy ? '; above the core count, so other work shared the CPU and the figures can be off by tens of percent.' : '.'));
+  const macsOf = (model: string, size: number) => counted.find((c) => c.model === model && c.size === size)?.macs ?? counted.find((c) => c.model === model)?.macs;
+  const batches = [...new Set(speed.map((r) => r.batchSize))];
+  const inversions: string[] = [];
+  for (const b of batches) {
+    const rows = speed.filter((r) => r.batchSize === b).sort((x, y) => (macsOf(x.model, x.size) ?? 0) - (macsOf(y.model, y.size) ?? 0));
+    for (let i = 0; i + 1 < rows.length; i++) {
+      const [small, big] = [rows[i], rows[i + 1]];
+      if (big.stats.imagesPerSecond > small.stats.imagesPerSecond) {
+        inversions.push(`${short(big.model)} faster than ${short(small.model)} at batch ${b} (${fmt(big.stats.imagesPerSecond, 1)} against ` +
+          `${fmt(small.stats.imagesPerSecond, 1)} images/s; ${overlaps(small, big) ? 'within the spread of the passes' : 'outside the spread of the passes'})`);
+      }
+    }
+  }
+  lines.push(inversions.length === 0
+    ? '* **Throughput falls as the MACs grow** at every batch size measured, variant after variant.'
+    : `* **Out of MAC order:** ${listWords(inversions)}. Inside the spread, the order is noise; outside it, either the` +
+      ' machine\'s load changed between the two measurements or the smaller variant uses the CPU less well.');
+  if (batches.length > 1) {
+    const one = Math.min(...batches);
+    const slower: string[] = [];
+    for (const r of speed.filter((x) => x.batchSize !== one)) {
+      const base = speed.find((x) => x.model === r.model && x.batchSize === one);
+      if (base && r.stats.imagesPerSecond < base.stats.imagesPerSecond) {
+        slower.push(`${short(r.model)} at batch ${r.batchSize} (${fmt(r.stats.imagesPerSecond, 1)} against ${fmt(base.stats.imagesPerSecond, 1)} images/s at batch ${one}; ` +
+          `${overlaps(r, base) ? 'within the spread' : 'outside the spread'})`);
+      }
+    }
+    lines.push(slower.length === 0
+      ? `* **A larger batch is never slower per image** than batch ${one} here.`
+      : `* **Slower per image at a larger batch:** ${listWords(slower)}.`);
+  }
+  return lines.join('\n');
 }

@@ -1,10 +1,12 @@
 /** Notebook 03: the recipe's tables and charts, and the prose that reads the ablation's numbers. */
 import {
-  type AblationResult, type BenchmarkRun, type SweepRun, epochImages, meanTrainRate, recipeRows, sweepRows,
+  type AblationResult, type BenchmarkRun, type SweepRun, BENCHMARK_COMMANDS, epochImages, meanTrainRate, recipeRows, sweepRows,
 } from '../experiments/recipe-report';
 import type { AugmentSettings } from '../train/config';
 import type { TrainRecipe } from '../train/recipe';
+import type { HeadlineTable } from './headline';
 import { fmt, listWords, signed } from './markdown';
+import type { Mode } from './mode';
 import type { Trace } from './plot';
 import { type Row, vsPaper } from './table';
 
@@ -95,4 +97,61 @@ export function ablationFindings(results: AblationResult[]): string {
     lines.push(`* **SGD:** top-1 ${fmt(100 * sgd.top1, 1)}% (chance: ${fmt(chance, 0)}%), final training loss ${last ? (last.trainLoss > 1e4 ? last.trainLoss.toExponential(1) : fmt(last.trainLoss, 3)) : '—'}.`);
   }
   return lines.join('\n');
+}
+
+/** README's headline CIFAR-10 figures, quoted (2026-11-28, `runs/cifar10-quick` on the 2-core machine). */
+export const README_BENCHMARK = { top1: 80.84, top1FlipTta: 82.12, minutes: 29.5 };
+
+/**
+ * The line above the benchmark's table: for the benchmark run, which run it is; for a stand-in, a warning that
+ * says so, what README's figure is, and the commands that make the benchmark run.
+ */
+export function benchmarkNotice(b: BenchmarkRun, m: Mode): string {
+  if (!b.standIn) {
+    return `**The CIFAR-10 benchmark run** (\`${b.run.dir}\`, ${fmt(b.run.summary?.trainMinutes, 1)} min of training): ${b.message}.` +
+      (b.tta ? '' : ` Its flip-TTA row is empty until \`${BENCHMARK_COMMANDS.evalTta}\` has run.`);
+  }
+  const lines = [
+    `> **⚠ Stand-in, not the benchmark (${m} mode).** ${b.message.replace(/^STAND-IN, not the benchmark: /, '').replace(/^./, (c) => c.toUpperCase())}.`,
+    `> The figures below are this stand-in's, not README's ${fmt(README_BENCHMARK.top1, 2)}% (${fmt(README_BENCHMARK.top1FlipTta, 2)}% with flip TTA, ` +
+      `a ${fmt(README_BENCHMARK.minutes, 1)}-minute run).`,
+  ];
+  if (m === 'smoke') {
+    lines.push('> Smoke mode always trains the tiny stand-in; run the report in quick mode to see the benchmark.');
+  } else {
+    lines.push(`> To show the benchmark: \`${BENCHMARK_COMMANDS.report}\` (trains it first, about 30 minutes), or`,
+      `> \`${BENCHMARK_COMMANDS.train}\` then \`${BENCHMARK_COMMANDS.evalTta}\`, then \`npm run report\`.`);
+  }
+  return lines.join('\n');
+}
+
+/** Notebook 03's headline tables: the benchmark (or its stand-in) and the recipe ablation's end rows. */
+export function recipeHeadline(b: BenchmarkRun, results: AblationResult[], m: Mode): { tables: HeadlineTable[]; standIn?: string } {
+  const ev = b.run.eval!;
+  const r2 = (x: number | undefined) => (x === undefined ? null : Number((100 * x).toFixed(2)));
+  const what = b.standIn ? `stand-in (${b.message.replace(/^STAND-IN, not the benchmark: /, '')})` : 'the benchmark run';
+  const tables: HeadlineTable[] = [{
+    caption: `CIFAR-10 benchmark (convnext_cifar_ols, ${m} mode): ${b.standIn ? 'STAND-IN, not the benchmark' : 'the benchmark run'}`,
+    columns: ['quantity', 'paper', 'study', 'README (quoted, 2026-11-28)', `ours, ${b.standIn ? 'stand-in' : 'this run'}`],
+    rows: [
+      ['test top-1 (%)', '—', '—', README_BENCHMARK.top1, r2(ev.model.top1)],
+      ['test top-1, flip TTA (%)', '—', '—', README_BENCHMARK.top1FlipTta, r2(b.tta?.top1)],
+      ['training time (min)', '—', '—', README_BENCHMARK.minutes, b.run.summary ? Number(b.run.summary.trainMinutes.toFixed(1)) : null],
+    ],
+    note: `ours: ${what}; the paper and the study report no CIFAR-10 result`,
+  }];
+  if (results.length > 1) {
+    const paper = results[0];
+    const best = results.reduce((a, x) => (x.top1 > a.top1 ? x : a));
+    tables.push({
+      caption: `Recipe ablation at a small budget (${m} mode): test top-1 (%)`,
+      columns: ['variant', 'paper (ResNet-50, ImageNet, quoted)', 'ours'],
+      rows: [
+        ['the paper\'s full recipe', '76.1 → 78.8 (whole recipe)', r2(paper.top1)],
+        [`best: ${best.a.name}`, '—', r2(best.top1)],
+      ],
+      note: 'the paper ablates the recipe only as a whole; ours removes one part at a time (notebook 03)',
+    });
+  }
+  return { tables, standIn: b.standIn ? `Notebook 03 shows a stand-in, not the CIFAR-10 benchmark: ${b.message.replace(/^STAND-IN, not the benchmark: /, '')}.` : undefined };
 }

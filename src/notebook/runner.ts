@@ -8,7 +8,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { escapeHtml } from '../util/html';
+import { HEADLINE_DIR_ENV, type Headline, type HeadlineTable, PAPER_SOURCE, STUDY_SOURCE, quotedImagenetTable, readHeadline } from './headline';
 import { Mode, mode as currentMode } from './mode';
+import { expectedSeconds, formatDuration } from './timings';
 import { writeFileAtomic } from '../util/fs';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -31,9 +33,9 @@ export interface ReportOptions {
 }
 
 export type RunEvent =
-  | { type: 'notebook-start'; name: string; index: number; total: number }
-  | { type: 'kernel-ready'; name: string; cells: number }
-  | { type: 'cell-done'; name: string; cell: number; cells: number; seconds: number }
+  | { type: 'notebook-start'; name: string; index: number; total: number; mode: Mode; /** Measured seconds (timings.ts); undefined: never measured. */ expectedS?: number }
+  | { type: 'kernel-ready'; name: string; cells: number; /** Seconds since the notebook started. */ elapsedS: number }
+  | { type: 'cell-done'; name: string; cell: number; cells: number; seconds: number; /** Seconds since the notebook started. */ elapsedS: number }
   | { type: 'notebook-done'; result: NotebookResult };
 
 export interface NotebookResult {
@@ -49,9 +51,13 @@ export interface NotebookResult {
   stderr?: string;
   mode: Mode;
   seconds: number;
+  /** The measured time of this notebook in its mode (timings.ts), when there is one. */
+  expectedSeconds?: number;
   finishedAt: string;
   html: string;
   ipynb: string;
+  /** The headline record the notebook emitted (headline.ts), when it emitted one. */
+  headline?: Headline;
 }
 
 export interface ReportSummary {
@@ -109,8 +115,14 @@ export function executeNotebook(
   const ipynb = path.join(outDir, `${name}.ipynb`);
   const script = path.join(__dirname, 'execute_notebook.py');
   const args = [script, file, ipynb, html, '--kernel', KERNEL_NAME, '--timeout', String(timeoutS)];
-  const env = { ...process.env, CONVNEXT_MODE: m, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2' };
+  // The notebook writes its headline record (emitHeadline) into <out>/headlines/; an old one must not outlive this run.
+  const headlineDir = path.join(outDir, 'headlines');
+  fs.rmSync(path.join(headlineDir, `${name}.json`), { force: true });
+  const env = {
+    ...process.env, CONVNEXT_MODE: m, [HEADLINE_DIR_ENV]: headlineDir, TF_CPP_MIN_LOG_LEVEL: process.env.TF_CPP_MIN_LOG_LEVEL ?? '2',
+  };
   const started = Date.now();
+  const elapsedS = () => (Date.now() - started) / 1000;
   return new Promise((resolve, reject) => {
     const child = spawn(venvPython(), args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let done: Record<string, unknown> | undefined;
@@ -126,9 +138,9 @@ export function executeNotebook(
         const ev = JSON.parse(line) as Record<string, unknown>;
         if (ev.event === 'start') {
           cells = ev.cells as number;
-          onEvent?.({ type: 'kernel-ready', name, cells });
+          onEvent?.({ type: 'kernel-ready', name, cells, elapsedS: elapsedS() });
         } else if (ev.event === 'cell') {
-          onEvent?.({ type: 'cell-done', name, cell: ev.index as number, cells, seconds: ev.seconds as number });
+          onEvent?.({ type: 'cell-done', name, cell: ev.index as number, cells, seconds: ev.seconds as number, elapsedS: elapsedS() });
         } else if (ev.event === 'done') {
           done = ev;
         }
@@ -153,11 +165,14 @@ export function executeNotebook(
         message: done.message as string | undefined,
         stderr: done.stderr as string | undefined,
         mode: m,
-        seconds: (Date.now() - started) / 1000,
+        seconds: elapsedS(),
+        expectedSeconds: expectedSeconds(name, m),
         finishedAt: new Date().toISOString(),
         html,
         ipynb,
       };
+      const headline = readHeadline(headlineDir, name);
+      if (headline) result.headline = headline;
       onEvent?.({ type: 'notebook-done', result });
       resolve(result);
     });
@@ -174,7 +189,44 @@ function hostInfo(): ReportSummary['host'] {
   };
 }
 
-/** The report's front page: every notebook with its status, mode and duration. */
+/** A headline table as HTML; numbers keep the digits the notebook gave them, missing values show "—". */
+export function headlineTableHtml(t: HeadlineTable, source?: { name: string; mode: Mode }): string {
+  // Numbers of a column share its largest number of decimals (at most 2), so 84 prints as 84.0 beside 83.8.
+  const decimals = (v: number) => Math.min(2, (String(v).split('.')[1] ?? '').length);
+  const digits = t.columns.map((_, i) => Math.max(0, ...t.rows.map((r) => (typeof r[i] === 'number' ? decimals(r[i] as number) : 0))));
+  const text = (v: unknown, i: number) => (typeof v === 'number' ? v.toFixed(digits[i]) : String(v));
+  const cell = (v: unknown, i = -1) => (v === null || v === undefined || v === '' ? '—' : escapeHtml(text(v, i)));
+  const num = (v: unknown) => (typeof v === 'number' ? ' class="num"' : '');
+  const from = source ? ` <small>(from <a href="${escapeHtml(source.name)}.html">${escapeHtml(source.name)}</a>, mode: ${source.mode})</small>` : '';
+  return `<table class="headline"><caption>${escapeHtml(t.caption)}${from}</caption>\n` +
+    `<thead><tr>${t.columns.map((c) => `<th>${cell(c)}</th>`).join('')}</tr></thead>\n<tbody>\n` +
+    t.rows.map((r) => `<tr>${r.map((v, i) => (i === 0 ? `<th scope="row">${cell(v, i)}</th>` : `<td${num(v)}>${cell(v, i)}</td>`)).join('')}</tr>`).join('\n') +
+    `\n</tbody></table>${t.note ? `\n<p class="note">${escapeHtml(t.note)}</p>` : ''}`;
+}
+
+/** "quick (4 pages), smoke (2 pages)": the modes of the pages on the front page, most used first. */
+export function modesText(notebooks: Array<{ mode: Mode }>): string {
+  const counts = new Map<Mode, number>();
+  for (const r of notebooks) counts.set(r.mode, (counts.get(r.mode) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([m, n]) => `${m} (${n} page${n === 1 ? '' : 's'})`).join(', ');
+}
+
+const INDEX_CSS = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;padding:0 1em;line-height:1.45;color:#1f2328}
+td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:0.4em 0}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+caption{text-align:left;font-weight:600;padding:4px 0}
+.headlines{display:grid;grid-template-columns:repeat(auto-fit,minmax(30em,1fr));gap:0.5em 2em}
+.note{font-size:0.85em;color:#57606a;margin:0 0 1em}
+.banner{border-left:4px solid #bf8700;background:#fff8c5;padding:0.6em 1em;margin:1em 0}
+.mode-smoke{color:#9a6700}.mode-quick{color:#0969da}.mode-full{color:#1a7f37}
+code{background:#f6f8fa;padding:1px 4px;border-radius:3px}`;
+
+/**
+ * The report's front page: what was reproduced and at what scale, the headline results the notebooks
+ * emitted beside the paper's and the study's (quoted) figures, and every notebook with its status, mode
+ * (per page: a partial run keeps earlier pages of other modes) and duration.
+ */
 export function indexHtml(summary: ReportSummary): string {
   const rows = summary.notebooks.map((r) => {
     const status = r.status === 'ok'
@@ -183,22 +235,67 @@ export function indexHtml(summary: ReportSummary): string {
         (r.message ? `<br><small>${escapeHtml(r.message)}</small>` : '');
     const html = path.basename(r.html);
     const ipynb = path.basename(r.ipynb);
+    const expected = r.expectedSeconds === undefined ? 'not measured' : `~${formatDuration(r.expectedSeconds)}`;
     return `<tr><td><a href="${escapeHtml(html)}">${escapeHtml(r.name)}</a></td><td>${escapeHtml(r.title)}</td>` +
       `<td>${status}</td><td>${r.mode}</td><td style="text-align:right">${r.seconds.toFixed(1)} s</td>` +
+      `<td style="text-align:right">${expected}</td><td>${escapeHtml(r.finishedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</td>` +
       `<td><a href="${escapeHtml(ipynb)}">.ipynb</a></td></tr>`;
   }).join('\n');
   const failed = summary.notebooks.filter((r) => r.status !== 'ok').length;
   const h = summary.host;
+  const modes = new Set(summary.notebooks.map((r) => r.mode));
+  const mixed = modes.size > 1
+    ? `<div class="banner"><b>These pages come from different modes:</b> ${modesText(summary.notebooks)}. ` +
+      'Each page and each headline table says which; re-run <code>npm run report</code> to make them all one mode.</div>'
+    : '';
+  const nonQuick = modes.size === 1 && !modes.has('quick')
+    ? `<div class="banner">Every page was run in <b>${[...modes][0]}</b> mode${modes.has('smoke') ? ' (tiny data, a pipeline check: its numbers say nothing about the model)' : ''}.</div>`
+    : '';
+  const standIns = summary.notebooks.filter((r) => r.headline?.standIn)
+    .map((r) => `<div class="banner"><b>⚠ Stand-in:</b> ${escapeHtml(r.headline!.standIn!)} ` +
+      `To show the benchmark run instead: <code>npm run report -- --with-benchmarks</code> (trains it first, about 30 minutes; see README).</div>`).join('\n');
+  const headlines = summary.notebooks.flatMap((r) => (r.headline?.tables ?? [])
+    .map((t) => `<div>${headlineTableHtml(t, { name: r.name, mode: r.headline!.mode })}</div>`));
+  const byName = (prefix: string) => summary.notebooks.find((r) => r.name.startsWith(prefix));
+  const link = (prefix: string, text: string) => {
+    const r = byName(prefix);
+    return r ? `<a href="${escapeHtml(path.basename(r.html))}">${text}</a>` : text;
+  };
   return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>convnext-ts report (mode: ${summary.mode})</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}td,th{padding:4px 12px;border-bottom:1px solid #ddd;text-align:left}</style>
+<html lang="en"><head><meta charset="utf-8"><title>convnext-ts: a reproduction of “${PAPER_SOURCE.title}”</title>
+<style>${INDEX_CSS}</style>
 </head><body>
-<h1>convnext-ts notebooks (mode: ${summary.mode})</h1>
+<h1>convnext-ts: reproducing “${PAPER_SOURCE.title}” in TypeScript</h1>
+<p>This report reproduces <a href="${PAPER_SOURCE.url}">“${PAPER_SOURCE.title}”</a> (${PAPER_SOURCE.authors}; arXiv:2201.03545) on TensorFlow.js,
+and the reproduction study <i lang="zh">${escapeHtml(STUDY_SOURCE.title)}</i> (${escapeHtml(STUDY_SOURCE.english)}, in Chinese), which trained the
+paper's models on rented GPUs and extended ConvNeXt with add-on modules (dynamic convolution, SE, CBAM, feature fusion).
+Each page below is an executed notebook; figures marked <i>quoted</i> are copied from the paper or the study, all others come
+from the runs these pages show.</p>
+<h2>What was reproduced, and at what scale</h2>
+<ul>
+<li><b>The architecture, exactly:</b> every ConvNeXt variant (${link('01', 'notebook 01')}) and every step of the paper's
+modernization roadmap from ResNet-50 to ConvNeXt-T (${link('02', 'notebook 02')}), with parameters and FLOPs counted exactly and set
+beside the paper's; official and timm PyTorch weights load into these models.</li>
+<li><b>Training, at small scale:</b> nothing here is trained on ImageNet (the paper's 300 epochs take GPU-weeks). The roadmap is
+replayed on CIFAR-10 images (${link('02', '02')}), the training recipe is measured on a CIFAR-10 benchmark trained in 30 minutes on
+2 CPU cores and ablated part by part (${link('03', '03')}), and the study's modules are trained on 5 flower classes (${link('04', '04')}).</li>
+<li><b>Speed:</b> inference and training throughput beside PyTorch on the same CPU (${link('05', '05')}).</li>
+</ul>
+<p>Modes of the pages: ${modesText(summary.notebooks) || '—'} (<code>CONVNEXT_MODE</code>: smoke = tiny data, seconds;
+quick = real data on a 2-core CPU; full = the paper's settings).</p>
+${mixed}${nonQuick}${standIns}
+<h2>Headline results</h2>
+<div class="headlines">
+<div>${headlineTableHtml(quotedImagenetTable())}</div>
+${headlines.join('\n')}
+</div>
+<h2>Notebooks</h2>
 <p>${summary.notebooks.length} notebooks, ${failed === 0 ? 'all ran without errors' : `<b>${failed} failed</b>`};
-started ${escapeHtml(summary.startedAt)}, ${summary.seconds.toFixed(1)} s in all.
-Machine: ${h.cpus} × ${escapeHtml(h.cpuModel)}, ${h.memoryGiB} GiB, Node ${escapeHtml(h.node)}.</p>
-<table style="border-collapse:collapse">
-<thead><tr><th>notebook</th><th>title</th><th>status</th><th>mode</th><th>duration</th><th>executed</th></tr></thead>
+this run started ${escapeHtml(summary.startedAt)} and took ${summary.seconds.toFixed(1)} s.
+Machine: ${h.cpus} × ${escapeHtml(h.cpuModel)}, ${h.memoryGiB} GiB, Node ${escapeHtml(h.node)}.
+"expected": the measured time of the notebook in its mode (README, "How long the report takes").</p>
+<table>
+<thead><tr><th>notebook</th><th>title</th><th>status</th><th>mode</th><th>duration</th><th>expected</th><th>finished</th><th>executed</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>
@@ -237,7 +334,8 @@ export async function runReport(opts: ReportOptions = {}): Promise<ReportSummary
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
-      opts.onEvent?.({ type: 'notebook-start', name: path.basename(files[i], '.ipynb'), index: i, total: files.length });
+      const name = path.basename(files[i], '.ipynb');
+      opts.onEvent?.({ type: 'notebook-start', name, index: i, total: files.length, mode: m, expectedS: expectedSeconds(name, m) });
       results.push(await executeNotebook(files[i], outDir, m, opts.timeoutS ?? DEFAULT_TIMEOUT_S[m], opts.onEvent));
       summary.seconds = (Date.now() - t0) / 1000;
       summary.notebooks = [...kept, ...results].sort((a, b) => a.name.localeCompare(b.name));

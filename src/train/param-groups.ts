@@ -2,8 +2,19 @@
  * Parameter groups as the official ConvNeXt `optim_factory.get_parameter_groups` builds them: no weight
  * decay on 1-D parameters (biases, norm weights, layer-scale gammas) and names ending in `.bias`, and, for
  * fine-tuning, a learning-rate scale per "layer" (layer-wise LR decay).
+ *
+ * The Transformers follow timm: their `no_weight_decay()` names (ViT: `cls_token`, `pos_embed`; Swin: every
+ * `relative_position_bias_table`) join the no-decay group, and their layer ids are
+ * - ViT (BEiT / MAE `param_groups_lrd`, `get_layer_id_for_vit`): patch embedding, class token and position
+ *   embedding 0, block i → i + 1, everything after the blocks (final norm, head) → depth + 1;
+ * - Swin (timm's `group_matcher` through `param_groups_layer_decay`): patch embedding 0, then one id per block
+ *   counted over all stages from 1, a stage's patch merging with its first block, the final norm with the last
+ *   block (timm's MATCH_PREV_GROUP), the head → total blocks + 1.
+ * `buildParamGroups` picks the rule from the model's class.
  */
 import { tf } from '../backend';
+import { SwinTransformer } from '../convnext/swin';
+import { VisionTransformer } from '../convnext/vit';
 import type { Module } from '../nn/module';
 
 export interface ParamGroup {
@@ -20,11 +31,14 @@ export interface ParamGroupOptions {
   weightDecay: number;
   /** Layer-wise LR decay factor; 1 (default) disables it. */
   layerDecay?: number;
-  /** Extra parameter names that get no weight decay (timm's `no_weight_decay()`). */
+  /** Extra parameter names that get no weight decay, beside the model's own (`layerGrouping(model).noWeightDecay`). */
   skipList?: string[];
-  /** Maps a parameter name to its layer id; default `convnextLayerId` for the model's stage depths. */
+  /**
+   * Maps a parameter name to its layer id; default by the model's class: `vitLayerId`, `swinLayerId`, else
+   * `convnextLayerId` for the model's stage depths.
+   */
   layerId?: (name: string) => number;
-  /** Number of layers the ids range over (the head gets numLayers + 1). */
+  /** Number of layers the ids range over (the head gets numLayers + 1); default from the model, as layerId. */
   numLayers?: number;
 }
 
@@ -70,6 +84,64 @@ export function layerScales(layerDecay: number, numLayers: number): number[] {
   return Array.from({ length: numLayers + 2 }, (_, i) => layerDecay ** (numLayers + 1 - i));
 }
 
+/**
+ * A ViT parameter's layer id (BEiT / MAE `get_layer_id_for_vit` with numLayers = depth): `cls_token`,
+ * `pos_embed`, `dist_token` and `patch_embed.*` → 0, `blocks.i.*` → i + 1, the rest (final norm, head) →
+ * numLayers + 1, which keeps the full learning rate.
+ */
+export function vitLayerId(name: string, numLayers: number): number {
+  if (name === 'cls_token' || name === 'pos_embed' || name === 'dist_token' || name.startsWith('patch_embed.')) return 0;
+  const m = /^blocks\.(\d+)\./.exec(name);
+  if (m) return Number(m[1]) + 1;
+  return numLayers + 1;
+}
+
+/**
+ * A Swin parameter's layer id as timm's `group_matcher` (fine) and `group_with_matcher` number it, for these
+ * stage depths (numLayers = their sum): `patch_embed.*` → 0; block j of stage i → 1 + (blocks of the stages
+ * before i) + j; `layers.i.downsample.*` → the id of block 0 of stage i (timm matches it as `(i, 0)`); the
+ * final `norm.*` → numLayers, with the last block (its ordinal ends in MATCH_PREV_GROUP); the rest (the
+ * head) → numLayers + 1.
+ */
+export function swinLayerId(name: string, depths: readonly number[]): number {
+  const numLayers = depths.reduce((a, b) => a + b, 0);
+  if (name.startsWith('patch_embed.') || name === 'absolute_pos_embed') return 0;
+  const first = (stage: number) => 1 + depths.slice(0, stage).reduce((a, b) => a + b, 0);
+  const ds = /^layers\.(\d+)\.downsample\./.exec(name);
+  if (ds) return first(Number(ds[1]));
+  const blk = /^layers\.(\d+)\.blocks\.(\d+)\./.exec(name);
+  if (blk) return first(Number(blk[1])) + Number(blk[2]);
+  if (name.startsWith('norm.')) return numLayers;
+  return numLayers + 1;
+}
+
+/** How a model's parameters are grouped: its layer ids, their count, and its own no-decay names (timm's `no_weight_decay()`). */
+export interface LayerGrouping {
+  family: 'convnext' | 'vit' | 'swin';
+  numLayers: number;
+  layerId: (name: string) => number;
+  noWeightDecay: string[];
+}
+
+/** The grouping rule of a model: ViT and Swin by class, anything else as a ConvNeXt (its `stages.i.j.` names). */
+export function layerGrouping(model: Module): LayerGrouping {
+  const names = model.namedParameters().map(([n]) => n);
+  if (model instanceof VisionTransformer) {
+    const numLayers = model.config.depth;
+    return { family: 'vit', numLayers, layerId: (n) => vitLayerId(n, numLayers),
+      noWeightDecay: names.filter((n) => n === 'cls_token' || n === 'pos_embed' || n === 'dist_token') };
+  }
+  if (model instanceof SwinTransformer) {
+    const depths = model.config.depths;
+    return { family: 'swin', numLayers: depths.reduce((a, b) => a + b, 0), layerId: (n) => swinLayerId(n, depths),
+      noWeightDecay: names.filter((n) => n.includes('relative_position_bias_table') || n === 'absolute_pos_embed') };
+  }
+  // A model without ConvNeXt's four stages gets NaN layers, and an error only if layer-wise decay asks for them.
+  const depths = stageDepths(names);
+  return { family: 'convnext', numLayers: depths.length === 4 ? convnextNumLayers(depths) : NaN,
+    layerId: (n) => convnextLayerId(n, convnextNumLayers(depths)), noWeightDecay: [] };
+}
+
 /** Stage depths of a ConvNeXt-like model, read from its parameter names (`stages.i.j.`). */
 function stageDepths(names: string[]): number[] {
   const depths: number[] = [];
@@ -84,16 +156,19 @@ function stageDepths(names: string[]): number[] {
 export function buildParamGroups(model: Module, opts: ParamGroupOptions): ParamGroup[] {
   const named = model.namedParameters().filter(([, v]) => v.trainable);
   const layerDecay = opts.layerDecay ?? 1;
+  const grouping = layerGrouping(model);
+  const skipList = [...grouping.noWeightDecay, ...(opts.skipList ?? [])];
   let layerOf: ((name: string) => number) | undefined;
   let scales: number[] | undefined;
   if (layerDecay !== 1) {
-    const numLayers = opts.numLayers ?? convnextNumLayers(stageDepths(named.map(([n]) => n)));
-    layerOf = opts.layerId ?? ((n) => convnextLayerId(n, numLayers));
+    const numLayers = opts.numLayers ?? (grouping.family === 'convnext' ? convnextNumLayers(stageDepths(named.map(([n]) => n))) : grouping.numLayers);
+    const byFamily = { convnext: (n: string) => convnextLayerId(n, numLayers), vit: (n: string) => vitLayerId(n, numLayers), swin: grouping.layerId };
+    layerOf = opts.layerId ?? byFamily[grouping.family];
     scales = layerScales(layerDecay, numLayers);
   }
   const groups = new Map<string, ParamGroup>();
   for (const [name, v] of named) {
-    const noDecay = isNoDecay(name, v, opts.skipList);
+    const noDecay = isNoDecay(name, v, skipList);
     let key = noDecay ? 'no_decay' : 'decay';
     let lrScale = 1;
     if (layerOf && scales) {
