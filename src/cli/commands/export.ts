@@ -5,12 +5,10 @@
  * runs it in ONNX Runtime.
  */
 import type { Command } from 'commander';
-import { checkInputSize, getModelEntry, loadStateDict, readStateDict } from '../../convnext';
 import { DEFAULT_OPSET, MAX_OPSET, MIN_OPSET, exportOnnx } from '../../convnext/onnx/export';
-import { withoutInit } from '../../nn';
 import { writeFileAtomic } from '../../util/fs';
 import { action, positiveInt } from '../errors';
-import { headClasses } from './predict';
+import { loadPretrained } from '../pretrained';
 
 interface ExportOptions {
   model: string;
@@ -27,16 +25,8 @@ function runExport(opts: ExportOptions): void {
   if (!(opts.opset >= MIN_OPSET && opts.opset <= MAX_OPSET)) {
     throw new Error(`--opset ${opts.opset} is not supported: choose ${MIN_OPSET} to ${MAX_OPSET}`);
   }
-  const entry = getModelEntry(opts.model);
-  const size = opts.size ?? entry.defaultSize;
-  const { stateDict } = readStateDict(opts.weights);
-  const classes = opts.classes ?? headClasses(stateDict) ?? 1000;
-  // Weights overwrite every parameter (strict load), so skip the random initialisation.
-  const model = withoutInit(() => entry.create({ numClasses: classes }));
+  const { model, size, classes } = loadPretrained(opts.model, opts.weights, opts);
   try {
-    checkInputSize(model, size);
-    loadStateDict(model, stateDict, { source: opts.weights });
-    model.eval();
     const bytes = exportOnnx(model, { size, opset: opts.opset, modelName: opts.model });
     writeFileAtomic(opts.out, bytes);
     const mb = (bytes.length / 2 ** 20).toFixed(1);

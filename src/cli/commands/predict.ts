@@ -8,11 +8,10 @@ import * as fs from 'fs';
 import type { Command } from 'commander';
 import { tf } from '../../backend';
 import { CropMode, loadEvalImage } from '../../augment/eval-transform';
-import { StateDict, WeightsError, checkInputSize, getModelEntry, loadStateDict, readStateDict, stripPrefixes } from '../../convnext';
-import { withoutInit } from '../../nn';
 import { IMAGENET_CLASSES } from '../../data/imagenet-classes';
 import { action, describeError, fraction, positiveInt } from '../errors';
 import { ImageClassifier, openOnnxClassifier } from '../onnx-backend';
+import { loadPretrained } from '../pretrained';
 
 interface PredictOptions {
   model?: string;
@@ -27,22 +26,15 @@ interface PredictOptions {
   topk: number;
   batchSize: number;
   json?: boolean;
+  /** A regression run folder (`task: regression`): print each image's predicted target (an age in months). */
+  run?: string;
+  checkpoint?: string;
 }
 
 export interface Prediction {
   image: string;
   logits: number[];
   topk: Array<{ index: number; label: string; prob: number; logit: number }>;
-}
-
-/** The classifier's output count in a state dict (official, timm or torchvision names), if it has one. */
-export function headClasses(sd: StateDict): number | undefined {
-  const { stateDict } = stripPrefixes(sd);
-  for (const key of ['head.weight', 'head.fc.weight', 'fc.weight']) {
-    const t = stateDict.get(key);
-    if (t && t.shape.length === 2) return t.shape[0];
-  }
-  return undefined;
 }
 
 function softmax(logits: number[]): number[] {
@@ -62,25 +54,7 @@ function readLabels(file: string, classes: number): string[] {
 /** A registry model with its weights on TensorFlow.js: predict's default backend. */
 function openTfClassifier(opts: PredictOptions): ImageClassifier {
   if (!opts.model || !opts.weights) throw new Error('predict needs --model and --weights (or --onnx FILE for an exported model)');
-  const entry = getModelEntry(opts.model);
-  const size = opts.size ?? entry.defaultSize;
-  const { stateDict } = readStateDict(opts.weights);
-  const classes = opts.classes ?? headClasses(stateDict) ?? 1000;
-  // Weights overwrite every parameter (strict load), so skip the random initialisation.
-  const model = withoutInit(() => entry.create({ numClasses: classes }));
-  try {
-    checkInputSize(model, size);
-    try {
-      loadStateDict(model, stateDict, { source: opts.weights });
-    } catch (err) {
-      if (!(err instanceof WeightsError && err.classCount)) throw err;
-      throw new Error(`${err.message} (here: --classes ${err.classCount.file}, or leave --classes out to read it from the weights)`);
-    }
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
-  model.eval();
+  const { model, size, classes } = loadPretrained(opts.model, opts.weights, opts);
   return {
     size, channels: 3, classes,
     logits: async (data, n) => tf.tidy(() => model.forward(tf.tensor4d(data, [n, size, size, 3]))).arraySync() as number[][],
@@ -169,6 +143,15 @@ class PredictionWriter {
   }
 }
 
+/** `predict --run DIR`: a regression run's prediction per image (its own preprocessing), as text or JSON. */
+async function predictRegression(images: string[], opts: PredictOptions): Promise<void> {
+  if (opts.model || opts.weights || opts.onnx) throw new Error('--run predicts with the run\'s own model: leave out --model, --weights and --onnx');
+  const { predictRegressionRun } = require('../../train/regression-run') as typeof import('../../train/regression-run');
+  const preds = await predictRegressionRun(opts.run!, images, { checkpoint: opts.checkpoint, batchSize: opts.batchSize });
+  if (opts.json) process.stdout.write(`${JSON.stringify({ run: opts.run, predictions: preds })}\n`);
+  else for (const p of preds) process.stdout.write(`${p.image}\n  predicted: ${p.prediction.toFixed(1)} months (${(p.prediction / 12).toFixed(1)} years)\n`);
+}
+
 export function register(program: Command): void {
   program
     .command('predict')
@@ -185,7 +168,13 @@ export function register(program: Command): void {
     .option('-k, --topk <n>', 'classes to show per image', positiveInt, 5)
     .option('--batch-size <n>', 'images per forward pass', positiveInt, 8)
     .option('--json', 'print JSON with the raw logits and the top-k')
+    .option('--run <dir>', 'a regression run folder (task: regression): print the predicted target, e.g. an age in months')
+    .option('--checkpoint <name>', 'checkpoint of --run: best | last', 'best')
     .action(action(async (images: string[], opts: PredictOptions) => {
+      if (opts.run) {
+        await predictRegression(images, opts);
+        return;
+      }
       if (opts.cropMode !== 'center' && opts.cropMode !== 'squash') {
         throw new Error(`--crop-mode must be center or squash, got "${opts.cropMode}"`);
       }
