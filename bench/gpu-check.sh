@@ -45,6 +45,6 @@ done
 list=$(IFS=,; echo "${cases[*]}")
 
 echo "gpu-check: cases ${list}"
-CONVNEXT_BACKEND=node-gpu TF_CPP_MIN_LOG_LEVEL=1 npx tsx bench/bench.ts --no-torch --cases "$list" \
+CONVNEXT_BACKEND=node-gpu TF_CPP_MIN_LOG_LEVEL=1 npx tsx bench/bench.ts --no-torch --no-ort --cases "$list" \
   --warmup 3 --min-iters 10 --min-seconds 10
 echo "gpu-check: paper (Liu et al. 2022, Table 1): ConvNeXt-T 774.7 images/s inference on one V100 at 224x224"

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch side of `npm run bench`: times a ConvNeXt written here from the paper's definition.
+"""PyTorch side of `npm run bench`: times a ConvNeXt written here from the paper's definition, and
+the Swin and ViT models (timm names, e.g. swin_tiny_patch4_window7_224, vit_small_patch16_224) through timm
+when timm imports here (`--check-timm` says whether it does; else the bench shows PyTorch n/a for them).
 
 The model follows Liu et al. 2022 (Fig. 4 and Sec. 2): a 4x4 stride-4 "patchify" stem + LayerNorm,
 stages of blocks (7x7 depthwise conv -> LayerNorm -> Linear 4C -> GELU -> Linear C -> layer scale ->
@@ -12,6 +14,8 @@ One invocation measures one case and prints one JSON line on stdout, e.g.
   python3 bench/torch_reference.py --model convnext_tiny --size 224 --batch 16 --mode train \
       --threads 2 --min-iters 5 --min-seconds 20
   python3 bench/torch_reference.py --peak        # matmul GFLOP/s of this CPU through PyTorch
+  python3 bench/torch_reference.py --model swin_tiny_patch4_window7_224 --batch 1 --threads 2   # via timm
+  python3 bench/torch_reference.py --check-timm  # {"timm": "1.0.29"} or {"timm": null, "error": ...}
   python3 bench/torch_reference.py --linears 196x384x1536,49x3072x768   # F.linear alone, [M, K] x [K, N]
 """
 import argparse
@@ -119,10 +123,45 @@ def timed(step, warmup, min_iters, max_iters, min_seconds):
     return times
 
 
-def peak_matmul(n, min_seconds):
+def peak_matmul(n, min_seconds, min_iters=5):
     a, b = torch.randn(n, n), torch.randn(n, n)
-    times = timed(lambda: torch.mm(a, b), 2, 5, 1000, min_seconds)
+    times = timed(lambda: torch.mm(a, b), 2, min_iters, 1000, min_seconds)
     return 2.0 * n ** 3 / (min(times) / 1000.0) / 1e9, times
+
+
+def import_timm():
+    """timm, or the reason it does not import. timm imports torchvision; where the torchvision wheel's compiled
+    ops do not match torch, registering their fake kernels raises at import, so those registrations are
+    skipped (as test/fixtures/make_transformer_fixtures.py does): nothing here uses them."""
+    import torch.library
+    register_fake = getattr(torch.library, "register_fake", None)
+    try:
+        if register_fake is not None:
+            torch.library.register_fake = lambda *a, **k: (lambda f: f)
+        try:
+            import torchvision  # noqa: F401
+        finally:
+            if register_fake is not None:
+                torch.library.register_fake = register_fake
+        import timm
+        return timm, None
+    except Exception as err:  # ImportError, or a broken torchvision
+        return None, f"{type(err).__name__}: {err}"
+
+
+def timm_model(name, size, num_classes, drop_path):
+    """A timm model by its registry name; at a size other than its own, built as ours runs it (Swin pads its maps,
+    ViT resamples its position embedding)."""
+    timm, err = import_timm()
+    if timm is None:
+        raise RuntimeError(f"timm does not import: {err}")
+    kwargs = {"num_classes": num_classes, "drop_path_rate": drop_path}
+    native = timm.create_model(name, pretrained=False, device="meta").default_cfg.get("input_size", (3, 224, 224))[-1]
+    if size != native and name.startswith("swin"):
+        kwargs["strict_img_size"] = False
+    elif size != native:
+        kwargs["dynamic_img_size"] = True
+    return timm.create_model(name, pretrained=False, **kwargs)
 
 
 def time_linears(shapes, rounds=40):
@@ -148,7 +187,8 @@ def load_check(path, shape):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="convnext_tiny", choices=sorted(VARIANTS))
+    ap.add_argument("--model", default="convnext_tiny",
+                    help=f"{', '.join(sorted(VARIANTS))} (written here), or a timm model name (through timm)")
     ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--mode", choices=["eval", "train"], default="eval")
@@ -165,6 +205,9 @@ def main():
     ap.add_argument("--check-logits", help="raw float32 eval-mode logits from convnext-ts for that input")
     ap.add_argument("--peak", action="store_true", help="measure matmul GFLOP/s instead of a model")
     ap.add_argument("--peak-n", type=int, default=2048)
+    ap.add_argument("--anchor-peak-n", type=int, default=0,
+                    help="with a model: also measure this process's n x n matmul GFLOP/s first (the anchor's health)")
+    ap.add_argument("--check-timm", action="store_true", help="print whether timm imports, and exit")
     ap.add_argument("--linears", help="time F.linear alone for these comma-separated MxKxN shapes")
     a = ap.parse_args()
 
@@ -180,16 +223,30 @@ def main():
         gflops, times = peak_matmul(a.peak_n, 3.0)
         print(json.dumps({**info, "peak_gflops": gflops, "n": a.peak_n, "times_ms": times}))
         return
+    if a.check_timm:
+        timm, err = import_timm()
+        print(json.dumps({**info, "timm": timm.__version__ if timm else None, "error": err}))
+        return
 
-    depths, dims = VARIANTS[a.model]
-    model = ConvNeXt(depths, dims, a.num_classes, a.drop_path)
+    anchor = {}
+    if a.anchor_peak_n:
+        # Best of 1 s of products (at least 5): a few calls alone catch passing load, not a degraded process.
+        gflops, _ = peak_matmul(a.anchor_peak_n, 1.0, min_iters=5)
+        anchor = {"anchor_peak_gflops": gflops, "anchor_peak_n": a.anchor_peak_n}
+    if a.model in VARIANTS:
+        depths, dims = VARIANTS[a.model]
+        model = ConvNeXt(depths, dims, a.num_classes, a.drop_path)
+        info["implementation"] = "bench/torch_reference.py"
+    else:
+        model = timm_model(a.model, a.size, a.num_classes, a.drop_path)
+        info["implementation"] = f"timm {sys.modules['timm'].__version__}"
     if a.weights:
         from safetensors.torch import load_file
         model.load_state_dict(load_file(a.weights), strict=True)
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
 
-    out = {**info, "model": a.model, "size": a.size, "batch": a.batch, "mode": a.mode,
+    out = {**info, **anchor, "model": a.model, "size": a.size, "batch": a.batch, "mode": a.mode,
            "memory_format": "channels_last" if a.channels_last else "NCHW"}
     if a.check_input and a.check_logits:
         x = load_check(a.check_input, (-1, a.size, a.size, 3)).permute(0, 3, 1, 2).contiguous(memory_format=fmt)

@@ -9,6 +9,7 @@ import type { Classifier } from '../../src/convnext/model';
 import { createModel } from '../../src/convnext/registry';
 import { withoutInit } from '../../src/nn/init';
 import { saveWeights } from '../../src/convnext/weights';
+import { exportOnnx } from '../../src/convnext/onnx/export';
 import type { Dataset } from '../../src/data/dataset';
 import { DataLoader } from '../../src/data/loader';
 import { AdamW } from '../../src/train/adamw';
@@ -110,15 +111,23 @@ export async function runOursCase(c: ModelCase, t: TimingOptions): Promise<OursR
 /**
  * Files for the PyTorch side: our initial weights (official names, PyTorch layouts) and eval-mode
  * logits for a fixed input, so the reference runs the very same network and the bench can report
- * how far its outputs are from ours.
+ * how far its outputs are from ours; with `onnx`, the same model exported to ONNX for ONNX Runtime.
  */
-export function writeCheckFiles(c: ModelCase, dir: string): { weights: string; input: string; logits: string } {
+export function writeCheckFiles(
+  c: ModelCase, dir: string, opts: { onnx?: boolean; opset?: number } = {},
+): { weights: string; input: string; logits: string; onnx?: string } {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `${c.model}-${c.size}-${c.numClasses}`);
-  const files = { weights: `${base}.safetensors`, input: `${base}.input.f32`, logits: `${base}.logits.f32` };
+  const files: { weights: string; input: string; logits: string; onnx?: string } =
+    { weights: `${base}.safetensors`, input: `${base}.input.f32`, logits: `${base}.logits.f32` };
   const model = createModel(c.model, { numClasses: c.numClasses }).eval();
   try {
     saveWeights(model, files.weights);
+    if (opts.onnx) {
+      // The ONNX Runtime peer runs these very weights, exported by us.
+      files.onnx = `${base}.onnx`;
+      fs.writeFileSync(files.onnx, exportOnnx(model, { size: c.size, opset: opts.opset, modelName: c.model }));
+    }
     tf.tidy(() => {
       const x = tf.randomUniform([2, c.size, c.size, 3], -2, 2, 'float32', 7) as tf.Tensor4D;
       fs.writeFileSync(files.input, Buffer.from((x.dataSync() as Float32Array).buffer));

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { MemoryResult, ModelCase, OursResult, RealDataResult } from './ours';
+import type { OrtResult } from './ort';
 import type { TorchResult } from './torch';
 import { writeFileAtomic } from '../../src/util/fs';
 
@@ -12,8 +13,65 @@ export interface CaseResult {
   flopsPerCall: number;
   ours: OursResult;
   torch?: TorchResult;
-  /** ours / PyTorch images per second (median step times). */
+  /**
+   * ours / PyTorch images per second (median step times). Absent when PyTorch is degraded (`torchDegraded`):
+   * the figure is then in `torchRatioRaw`, not claimed.
+   */
   ratio?: number;
+  /** Why PyTorch has no figures for this case, e.g. timm does not import (absent in older results). */
+  torchUnavailable?: string;
+  /** The PyTorch anchor's matmul peak was under ANCHOR_THRESHOLD of ours: its ratio is not claimed. */
+  torchDegraded?: boolean;
+  /** ours / PyTorch whether degraded or not. */
+  torchRatioRaw?: number;
+  /** ONNX Runtime running our exported model (inference cases; absent in older results). */
+  ort?: OrtResult;
+  /** ours / ONNX Runtime images per second (median step times); absent when ORT's logits did not match ours. */
+  ortRatio?: number;
+  /** Why ONNX Runtime has no figures for this inference case (export or session failed). */
+  ortError?: string;
+  /** The issue's target for this case, and whether this run meets it. */
+  target?: CaseTarget;
+}
+
+/**
+ * Targets (issue #17, same run, same CPU): inference ours / ONNX Runtime ≥ 0.9 at batch 1 and ≥ 1.0 batched
+ * (batch 16; in --quick, the batched case's smaller batch); training step ours / PyTorch ≥ 1.0.
+ */
+export const TARGETS = { inferenceVsOrtBatch1: 0.9, inferenceVsOrtBatched: 1.0, trainVsTorch: 1.0 } as const;
+
+/** PyTorch counts as degraded when its matmul peak is under this share of ours. */
+export const ANCHOR_THRESHOLD = 0.6;
+
+export interface CaseTarget {
+  peer: 'ort' | 'torch';
+  /** ours / peer must be at least this. */
+  min: number;
+  ratio?: number;
+  /** Undefined when the ratio is unknown (peer absent, logits mismatch, or PyTorch degraded). */
+  pass?: boolean;
+  /** Why `pass` is undefined. */
+  note?: string;
+}
+
+/** Is the PyTorch anchor degraded: its matmul GFLOP/s under `threshold` of ours? Unknown peaks: not judged (false). */
+export function anchorDegraded(oursGflops: number | undefined, torchGflops: number | undefined, threshold = ANCHOR_THRESHOLD): boolean {
+  if (!oursGflops || torchGflops === undefined || !Number.isFinite(torchGflops)) return false;
+  return torchGflops < threshold * oursGflops;
+}
+
+/** The target row of one case, from its ratios and flags. */
+export function caseTarget(c: Pick<CaseResult, 'case' | 'ratio' | 'ortRatio' | 'torchDegraded' | 'ort' | 'ortError' | 'torch' | 'torchUnavailable'>): CaseTarget {
+  if (c.case.mode === 'eval') {
+    const min = c.case.batch === 1 ? TARGETS.inferenceVsOrtBatch1 : TARGETS.inferenceVsOrtBatched;
+    if (c.ortRatio !== undefined) return { peer: 'ort', min, ratio: c.ortRatio, pass: c.ortRatio >= min };
+    const note = c.ort && !c.ort.checkOk ? 'ORT logits differ from ours' : c.ortError ? `no ORT: ${c.ortError}` : 'no ORT';
+    return { peer: 'ort', min, note };
+  }
+  const min = TARGETS.trainVsTorch;
+  if (c.torchDegraded) return { peer: 'torch', min, note: 'PyTorch degraded' };
+  if (c.ratio !== undefined) return { peer: 'torch', min, ratio: c.ratio, pass: c.ratio >= min };
+  return { peer: 'torch', min, note: c.torchUnavailable ? `no PyTorch: ${c.torchUnavailable}` : 'no PyTorch' };
 }
 
 export interface PipelineResult {
@@ -30,12 +88,21 @@ export interface BenchResults {
   command: string;
   machine: { cpu: string; cores: number; memoryGiB: number; loadAverageBefore: number[]; loadAverageAfter: number[] };
   software: Record<string, string>;
-  threads: { ours: string; torch?: number };
+  /** ort: ONNX Runtime's intra-op threads (inter-op 1, sequential, graph optimisation 'all'). */
+  threads: { ours: string; torch?: number; ort?: number };
   nativeKernels: { enabled: boolean; detail: string };
   timing: { warmup: number; minIters: number; maxIters: number; minSeconds: number };
   /** Alternating ours / PyTorch rounds per model case, timing split between them (absent in older results: 1). */
   rounds?: number;
   peak?: { n: number; oursGflops: number; torchGflops?: number };
+  /**
+   * The PyTorch anchor's health (absent in older results): PyTorch's matmul peak (its own process, before the
+   * cases) as a share of ours; `degraded` when under `threshold`. Each case judges its own process's peak too
+   * (`CaseResult.torchDegraded`); `degradedCases` names those.
+   */
+  torchAnchor?: { n: number; threshold: number; oursGflops: number; torchGflops?: number; share?: number; degraded: boolean; degradedCases: string[] };
+  /** The issue's targets as applied to `cases[].target` (absent in older results). */
+  targets?: typeof TARGETS;
   cases: CaseResult[];
   memory?: MemoryResult;
   pipeline?: PipelineResult[];
@@ -57,18 +124,37 @@ export function readAllResults(dir = RESULTS_DIR): Array<{ file: string; results
 
 const f1 = (x: number) => x.toFixed(x >= 100 ? 0 : x >= 10 ? 1 : 2);
 
-/** Rows of the main table: one per model case. */
+const short = (why: string) => (why.length > 60 ? `${why.slice(0, 57)}...` : why);
+const steps = (t: { minMs: number; medianMs: number; maxMs: number; imagesPerSecond: number }) =>
+  `${f1(t.imagesPerSecond)} (${t.minMs.toFixed(0)}/${t.medianMs.toFixed(0)}/${t.maxMs.toFixed(0)} ms)`;
+
+/** The target cell: e.g. `≥ 0.9 vs ORT: pass`, `≥ 1.0 vs PyTorch: n/a (PyTorch degraded)`. */
+export function targetCell(t: CaseTarget | undefined): string {
+  if (!t) return 'n/a';
+  const head = `≥ ${t.min.toFixed(1)} vs ${t.peer === 'ort' ? 'ORT' : 'PyTorch'}`;
+  return `${head}: ${t.pass === undefined ? `n/a (${short(t.note ?? 'unknown')})` : t.pass ? 'pass' : 'FAIL'}`;
+}
+
+/**
+ * Rows of the main table: one per model case. A degraded PyTorch anchor shows its ratio as
+ * `n/a: PyTorch degraded (raw X)`; ORT logits that differ from ours show as `n/a: ORT logits differ`.
+ */
 export function caseRows(r: BenchResults): string[][] {
   return r.cases.map((c) => [
     c.case.name,
-    `${f1(c.ours.imagesPerSecond)} (${c.ours.minMs.toFixed(0)}/${c.ours.medianMs.toFixed(0)}/${c.ours.maxMs.toFixed(0)} ms)`,
-    c.torch ? `${f1(c.torch.imagesPerSecond)} (${c.torch.minMs.toFixed(0)}/${c.torch.medianMs.toFixed(0)}/${c.torch.maxMs.toFixed(0)} ms)` : 'n/a',
-    c.ratio !== undefined ? c.ratio.toFixed(2) : 'n/a',
+    steps(c.ours),
+    c.torch ? steps(c.torch) : c.torchUnavailable ? `n/a (${short(c.torchUnavailable)})` : 'n/a',
+    c.ratio !== undefined ? c.ratio.toFixed(2)
+      : c.torchDegraded && c.torchRatioRaw !== undefined ? `n/a: PyTorch degraded (raw ${c.torchRatioRaw.toFixed(2)})` : 'n/a',
+    c.ort ? steps(c.ort) : c.ortError ? `n/a (${short(c.ortError)})` : 'n/a',
+    c.ortRatio !== undefined ? c.ortRatio.toFixed(2) : c.ort && !c.ort.checkOk ? `n/a: ORT logits differ (${c.ort.checkMaxAbsDiff.toExponential(1)})` : 'n/a',
+    targetCell(c.target),
     f1(c.ours.gflops),
   ]);
 }
 
-export const CASE_HEADER = ['case', 'ours img/s (min/median/max step)', 'PyTorch img/s (min/median/max step)', 'ours / PyTorch', 'ours GFLOP/s'];
+export const CASE_HEADER = ['case', 'ours img/s (min/median/max step)', 'PyTorch img/s (min/median/max step)', 'ours / PyTorch',
+  'ORT img/s (min/median/max step)', 'ours / ORT', 'target', 'ours GFLOP/s'];
 
 export function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
@@ -80,7 +166,8 @@ export function markdownReport(r: BenchResults): string {
   out.push(`Bench (${r.mode}) ${r.createdAt} on ${r.machine.cpu}, ${r.machine.cores} cores; load average before ` +
     `${r.machine.loadAverageBefore.map((x) => x.toFixed(2)).join(' ')}, after ${r.machine.loadAverageAfter.map((x) => x.toFixed(2)).join(' ')}; ` +
     `fused kernels ${r.nativeKernels.enabled ? 'on' : `off (${r.nativeKernels.detail})`}; PyTorch ${r.software.torch ?? 'not available'}, ` +
-    `${r.threads.torch ?? '-'} threads.`);
+    `${r.threads.torch ?? '-'} threads; ONNX Runtime ${r.software.onnxruntime ?? 'not available'}` +
+    (r.threads.ort !== undefined ? `, ${r.threads.ort} intra-op threads, 1 inter-op, sequential, optimisation 'all'` : '') + '.');
   out.push('');
   out.push(markdownTable(CASE_HEADER, caseRows(r)));
   if (r.peak) {
@@ -88,6 +175,26 @@ export function markdownReport(r: BenchResults): string {
     const used = r.cases.map((c) => `${c.case.name}: ${(100 * c.ours.gflops / r.peak!.oursGflops).toFixed(0)}%`).join(', ');
     out.push(`Matmul peak (${r.peak.n}x${r.peak.n}): ours ${f1(r.peak.oursGflops)} GFLOP/s` +
       (r.peak.torchGflops ? `, PyTorch ${f1(r.peak.torchGflops)} GFLOP/s` : '') + `. Share of our peak: ${used}.`);
+  }
+  const a = r.torchAnchor;
+  if (a) {
+    const perCase = r.cases.filter((c) => c.torch?.anchorPeakGflops !== undefined)
+      .map((c) => `${c.case.name} ${(100 * c.torch!.anchorPeakGflops! / a.oursGflops).toFixed(0)}%`);
+    out.push('');
+    out.push(`PyTorch anchor: its matmul peak is ${a.share !== undefined ? `${(100 * a.share).toFixed(0)}%` : 'n/a'} of ours` +
+      (perCase.length ? ` (in each case's process, lowest round: ${perCase.join(', ')})` : '') +
+      `; under ${(100 * a.threshold).toFixed(0)}% counts as degraded and its ratio is not claimed. ` +
+      (a.degraded || a.degradedCases.length
+        ? `**PyTorch degraded** in this run${a.degradedCases.length ? ` (${a.degradedCases.join(', ')})` : ''}.`
+        : 'Not degraded.'));
+  }
+  const judged = r.cases.filter((c) => c.target?.pass !== undefined);
+  if (r.targets && r.cases.some((c) => c.target)) {
+    out.push('');
+    const t = r.targets;
+    out.push(`Targets: inference ours / ORT ≥ ${t.inferenceVsOrtBatched.toFixed(1)} batched and ≥ ${t.inferenceVsOrtBatch1.toFixed(1)} at batch 1; ` +
+      `training step ours / PyTorch ≥ ${t.trainVsTorch.toFixed(1)}. ${judged.filter((c) => c.target!.pass).length} of ${judged.length} judged cases pass` +
+      (judged.length < r.cases.length ? `, ${r.cases.length - judged.length} not judged` : '') + '.');
   }
   if (r.memory) {
     const m = r.memory;

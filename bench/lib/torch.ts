@@ -27,6 +27,8 @@ export function findTorch(): TorchInfo | undefined {
 /** The same case as ours (a type-only import: nothing of TensorFlow.js loads here), plus PyTorch's knobs. */
 export interface TorchCase extends Omit<ModelCase, 'name'> {
   threads: number;
+  /** Measure the case process's own n x n matmul GFLOP/s before the model (the anchor's health); 0 or absent: no. */
+  anchorPeakN?: number;
   weights?: string;
   checkInput?: string;
   checkLogits?: string;
@@ -40,6 +42,10 @@ export interface TorchResult extends TimingStats {
   /** max |ours − PyTorch| of eval-mode logits for the same weights and input. */
   checkMaxAbsDiff?: number;
   checkMaxAbsLogit?: number;
+  /** This case process's matmul GFLOP/s at the run's peak size (the lowest over rounds; absent in older results). */
+  anchorPeakGflops?: number;
+  /** Which model ran: bench/torch_reference.py's ConvNeXt, or timm's (absent in older results: the former). */
+  implementation?: string;
 }
 
 function run(torch: TorchInfo, args: string[]): Record<string, unknown> {
@@ -56,6 +62,7 @@ export function runTorchCase(torch: TorchInfo, c: TorchCase, t: TimingOptions): 
     '--min-seconds', String(t.minSeconds)];
   if (c.weights) args.push('--weights', c.weights);
   if (c.checkInput && c.checkLogits) args.push('--check-input', c.checkInput, '--check-logits', c.checkLogits);
+  if (c.anchorPeakN) args.push('--anchor-peak-n', String(c.anchorPeakN));
   const j = run(torch, args);
   const times = j.times_ms as number[];
   return {
@@ -70,7 +77,32 @@ export function runTorchCase(torch: TorchInfo, c: TorchCase, t: TimingOptions): 
     peakRssMiB: j.peak_rss_mib as number,
     checkMaxAbsDiff: j.check_max_abs_diff as number | undefined,
     checkMaxAbsLogit: j.check_max_abs_logit as number | undefined,
+    ...(j.anchor_peak_gflops !== undefined ? { anchorPeakGflops: j.anchor_peak_gflops as number } : {}),
+    ...(j.implementation !== undefined ? { implementation: j.implementation as string } : {}),
   };
+}
+
+/** The ConvNeXts bench/torch_reference.py writes itself; other models go through timm. */
+export const TORCH_REFERENCE_MODELS = ['convnext_atto', 'convnext_femto', 'convnext_pico', 'convnext_nano', 'convnext_tiny', 'convnext_small', 'convnext_base'];
+
+const timmStatus = new Map<string, { version?: string; error?: string }>();
+
+/** timm's version in that Python, or why it does not import there (asked once per Python). */
+export function checkTimm(torch: TorchInfo): { version?: string; error?: string } {
+  let s = timmStatus.get(torch.python);
+  if (!s) {
+    const j = run(torch, ['--check-timm']);
+    s = j.timm ? { version: j.timm as string } : { error: String(j.error ?? 'timm does not import') };
+    timmStatus.set(torch.python, s);
+  }
+  return s;
+}
+
+/** Why PyTorch cannot run this model here (undefined: it can). */
+export function torchUnavailable(torch: TorchInfo, model: string): string | undefined {
+  if (TORCH_REFERENCE_MODELS.includes(model)) return undefined;
+  const t = checkTimm(torch);
+  return t.error === undefined ? undefined : `timm does not import (${t.error.replace(/^\w+: /, '')})`;
 }
 
 /** Median ms of PyTorch's F.linear alone for each [M, K] x [K, N] shape `MxKxN`, with its weight in cache or not. */
