@@ -1,0 +1,201 @@
+/**
+ * The speed work keeps numerics: every fused CPU kernel (src/native) against the plain TensorFlow.js
+ * ops it replaces, forward and backward; the fused ConvNeXt block and whole model against the plain-op
+ * path; drop path under the fused block; and no tensor growth across training steps.
+ */
+import { strict as assert } from 'assert';
+import { tf } from '../../src/backend';
+import { Block } from '../../src/convnext/block';
+import { Conv2d } from '../../src/nn/conv';
+import { ConvNeXt } from '../../src/convnext/convnext';
+import { NativeOps, withoutNativeOps } from '../../src/native';
+import { det, relErr, setWeights } from '../fixtures/deterministic';
+import { nativeOpsOrSkip } from '../fixtures/native';
+import { softTargetCrossEntropy } from '../../src/train/loss';
+import { AdamW } from '../../src/train/adamw';
+import { buildParamGroups } from '../../src/train/param-groups';
+import { withSeed } from '../../src/train/seed';
+
+function plainLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, bi: tf.Tensor): tf.Tensor {
+  const v = tf.add(x, bi);
+  const { mean, variance } = tf.moments(v, v.rank - 1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(v, mean), tf.rsqrt(tf.add(variance, 1e-6))), w), b);
+}
+
+function plainGelu(h: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(h, 0.5), tf.add(tf.erf(tf.mul(h, Math.SQRT1_2)), 1));
+}
+
+describe('fused CPU kernels (src/native)', function () {
+  let ops: NativeOps;
+  before(function () {
+    ops = nativeOpsOrSkip(this);
+  });
+
+  it('LayerNorm (with a folded-in input bias) matches the plain ops, forward and all four gradients', () => {
+    tf.tidy(() => {
+      const x = det([3, 5, 7, 40], 1, 2, 0.5);
+      const w = det([40], 2, 0.5, 1);
+      const b = det([40], 3, 0.3);
+      const bi = det([40], 4, 0.4);
+      const dy = det(x.shape, 5);
+      const [y, mean, rstd] = ops.layerNorm(x, w, b, bi, 1e-6);
+      assert.deepEqual(y.shape, [3 * 5 * 7, 40]);
+      assert.ok(relErr(y, plainLayerNorm(x, w, b, bi).reshape([-1, 40])) < 1e-5);
+      const ref = tf.grads((a: tf.Tensor, c: tf.Tensor, d: tf.Tensor, e: tf.Tensor) => plainLayerNorm(a, c, d, e))([x, w, b, bi], dy);
+      const got = ops.layerNormGrad(dy, x, w, bi, mean, rstd);
+      got.forEach((g, i) => assert.ok(relErr(g, ref[i]) < 1e-4, `gradient ${i}: ${relErr(g, ref[i])}`));
+    });
+  });
+
+  it('bias + exact GELU matches 0.5 x (1 + erf(x / sqrt 2)), forward and gradients', () => {
+    tf.tidy(() => {
+      const a = det([37, 96], 6, 3);
+      const b = det([96], 7, 1);
+      const dy = det(a.shape, 8);
+      assert.ok(relErr(ops.biasGelu(a, b), plainGelu(tf.add(a, b))) < 1e-5);
+      const [ga, gb] = tf.grads((p: tf.Tensor, q: tf.Tensor) => plainGelu(tf.add(p, q)))([a, b], dy);
+      const [da, db] = ops.biasGeluGrad(dy, a, b);
+      assert.ok(relErr(da, ga) < 1e-5, `da ${relErr(da, ga)}`);
+      assert.ok(relErr(db, gb) < 1e-5, `db ${relErr(db, gb)}`);
+    });
+  });
+
+  it('bias + layer scale + per-sample drop-path scale + residual matches, with its gradients', () => {
+    tf.tidy(() => {
+      const x = det([3, 4, 4, 24], 9);
+      const o = det(x.shape, 10);
+      const b = det([24], 11, 0.5);
+      const g = det([24], 12, 0.5);
+      const s = tf.tensor1d([2, 0, 1.25]);
+      const dy = det(x.shape, 13);
+      const plain = (oo: tf.Tensor, bb: tf.Tensor, gg: tf.Tensor) =>
+        tf.add(x, tf.mul(tf.mul(tf.add(oo, bb), gg), s.reshape([3, 1, 1, 1])));
+      assert.ok(relErr(ops.scaleResidual(x, o, b, g, s), plain(o, b, g)) < 1e-6);
+      const ref = tf.grads(plain)([o, b, g], dy);
+      ops.scaleResidualGrad(dy, o, b, g, s).forEach((t, i) => assert.ok(relErr(t, ref[i]) < 1e-5, `gradient ${i}`));
+    });
+  });
+
+  it("depthwise filter gradient matches TensorFlow's DepthwiseConv2dNativeBackpropFilter (C not a multiple of 16)", () => {
+    tf.tidy(() => {
+      for (const [k, c] of [[7, 40], [3, 33]]) {
+        const x = det([2, 9, 11, c], 14) as tf.Tensor4D;
+        const dy = det(x.shape, 15) as tf.Tensor4D;
+        const ref = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
+          { strides: 1, pad: 'same', dilations: 1, filterShape: [k, k, c, 1] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const got = ops.depthwiseFilterGrad(x, dy, k);
+        assert.deepEqual(got.shape, [k, k, c, 1]);
+        assert.ok(relErr(got, ref) < 1e-5, `k=${k}: ${relErr(got, ref)}`);
+      }
+    });
+  });
+
+  it('the fused block equals the plain-op block: output and every parameter gradient', () => {
+    const blk = new Block(24, { layerScaleInitValue: 0.5 });
+    setWeights(blk.namedParameters());
+    blk.eval();
+    const x = det([2, 6, 6, 24], 16) as tf.Tensor4D;
+    const run = () => tf.variableGrads(() => tf.sum(tf.square(blk.forward(x))) as tf.Scalar, blk.parameters());
+    const fused = run();
+    const plain = withoutNativeOps(run);
+    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) <= 1e-5 * Math.abs(plain.value.dataSync()[0]));
+    for (const [name, p] of blk.namedParameters()) {
+      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
+      assert.ok(e < 1e-4, `${name}: ${e}`);
+    }
+    const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.square(blk.forward(xi as tf.Tensor4D))))(x);
+    const dxPlain = withoutNativeOps(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.square(blk.forward(xi as tf.Tensor4D))))(x));
+    assert.ok(relErr(dx, dxPlain) < 1e-4);
+    tf.dispose([fused.value, plain.value, dx, dxPlain, x, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    blk.dispose();
+  });
+
+  it('drop path in the fused block keeps or drops whole samples, scaling survivors by 1 / (1 - rate)', () => {
+    const blk = new Block(16, { layerScaleInitValue: 0.5, dropPath: 0.5 });
+    setWeights(blk.namedParameters());
+    tf.tidy(() => {
+      const x = det([8, 4, 4, 16], 17) as tf.Tensor4D;
+      const branch = tf.sub(blk.eval().forward(x), x);
+      // Seeded, so the draw (and the kept count) is the same every run.
+      const y = withSeed([0, 'drop-path-test'], () => blk.train().forward(x));
+      let kept = 0;
+      for (let i = 0; i < 8; i++) {
+        const got = tf.sub(y, x).slice([i], [1]);
+        const b = branch.slice([i], [1]);
+        const dropped = tf.max(tf.abs(got)).dataSync()[0] === 0;
+        if (!dropped) {
+          kept++;
+          assert.ok(relErr(got, tf.mul(b, 2)) < 1e-5, `sample ${i} neither dropped nor scaled by 2`);
+        }
+      }
+      assert.ok(kept > 0 && kept < 8, `expected some samples kept and some dropped, kept ${kept} of 8`);
+    });
+    blk.dispose();
+  });
+
+  it('a whole ConvNeXt gives the same logits and gradients fused and plain', () => {
+    const m = new ConvNeXt({ depths: [1, 1, 2, 1], dims: [16, 24, 32, 40], numClasses: 5, layerScaleInitValue: 0.5 });
+    setWeights(m.namedParameters());
+    m.eval();
+    const x = det([2, 32, 32, 3], 18) as tf.Tensor4D;
+    const y = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5) as tf.Tensor2D;
+    const run = () => tf.variableGrads(() => softTargetCrossEntropy(m.forward(x), y), m.parameters());
+    const fused = run();
+    const plain = withoutNativeOps(run);
+    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) < 1e-5);
+    for (const [name, p] of m.namedParameters()) {
+      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
+      assert.ok(e < 1e-3, `${name}: ${e}`);
+    }
+    tf.dispose([fused.value, plain.value, x, y, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    m.dispose();
+  });
+});
+
+describe('patchify Conv2d as a matmul in training', () => {
+  it('a 2x2 stride-2 downsampling conv gives tf.conv2d\'s output and gradients in training mode', () => {
+    const conv = new Conv2d(24, 40, { kernelSize: 2, stride: 2 });
+    setWeights(conv.namedParameters());
+    const x = det([3, 6, 10, 24], 5);
+    const reference = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+      tf.add(tf.conv2d(xx as tf.Tensor4D, w as tf.Tensor4D, 2, 'valid'), b);
+    const loss = (y: tf.Tensor) => tf.sum(tf.mul(y, det(y.shape, 9)));
+    tf.tidy(() => {
+      assert.ok(relErr(conv.forward(x as tf.Tensor4D), reference(x, conv.weight, conv.bias!)) < 1e-6);
+      const gRef = tf.grads((xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => loss(reference(xx, w, b)))([x, conv.weight, conv.bias!]);
+      const { grads } = tf.variableGrads(() => loss(conv.forward(x as tf.Tensor4D)) as tf.Scalar, [conv.weight, conv.bias!]);
+      assert.ok(relErr(grads[conv.weight.name], gRef[1]) < 1e-5, 'weight gradient');
+      assert.ok(relErr(grads[conv.bias!.name], gRef[2]) < 1e-5, 'bias gradient');
+      const dx = tf.grad((xx: tf.Tensor) => loss(conv.forward(xx as tf.Tensor4D)))(x);
+      assert.ok(relErr(dx, gRef[0]) < 1e-5, 'input gradient');
+    });
+    conv.dispose();
+  });
+});
+
+describe('memory across training steps', () => {
+  it('the live tensor count stays flat over AdamW training steps (fused or plain path)', () => {
+    const m = new ConvNeXt({ depths: [1, 1, 1, 1], dims: [8, 16, 24, 32], numClasses: 3, dropPathRate: 0.2 });
+    const opt = new AdamW(buildParamGroups(m, { weightDecay: 0.05 }));
+    const x = det([2, 32, 32, 3], 19) as tf.Tensor4D;
+    const y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3) as tf.Tensor2D;
+    const step = () => {
+      const out = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(() => softTargetCrossEntropy(m.forward(x), y), opt.variables);
+        return { value, g: opt.flatten(opt.variables.map((v) => grads[v.name])) };
+      });
+      opt.step(out.g, { lr: 1e-3 });
+      tf.dispose([out.value, out.g]);
+    };
+    step();
+    const after1 = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) step();
+    assert.equal(tf.memory().numTensors, after1);
+    withoutNativeOps(() => { for (let i = 0; i < 3; i++) step(); });
+    assert.equal(tf.memory().numTensors, after1);
+    opt.dispose();
+    m.dispose();
+    tf.dispose([x, y]);
+  });
+});
