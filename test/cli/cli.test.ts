@@ -13,25 +13,13 @@ import { tf } from '../../src/backend';
 import { loadEvalBatch } from '../../src/augment/eval-transform';
 import { Classifier, createModel, loadWeights, saveWeights } from '../../src/convnext';
 import { IMAGENET_CLASSES } from '../../src/data/imagenet-classes';
+import { assertFails, runBin } from './bin';
 
-const BIN = path.join(__dirname, '..', '..', 'bin', 'convnext.js');
 const counts = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'parity', 'counts.json'), 'utf-8'));
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf-8', env: { ...process.env, DEBUG: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Asserts a failed run whose own output is one `convnext: error:` line matching `re`, without a stack. */
-function assertFails(args: string[], re: RegExp): void {
-  const r = cli(args);
-  assert.notEqual(r.status, 0, `exit status for ${args.join(' ')}`);
-  // TensorFlow's native library may log its own start-up lines; ours is the last line.
-  const lines = r.stderr.trim().split('\n');
-  assert.match(lines[lines.length - 1], /^convnext: error: /);
-  assert.match(lines[lines.length - 1], re);
-  assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace:\n${r.stderr}`);
-  assert.equal(r.stdout, '');
+/** A failed run: one `convnext: error:` line matching `re`, no stack trace, nothing on stdout. */
+function assertFailsQuietly(args: string[], re: RegExp): void {
+  assert.equal(assertFails(args, re).stdout, '');
 }
 
 interface PredictJson {
@@ -66,7 +54,7 @@ describe('convnext CLI', function () {
   });
 
   it('info --json: params, MACs and per-stage MACs as counted in PyTorch', () => {
-    const r = cli(['info', '--model', 'convnext_tiny', '--json']);
+    const r = runBin(['info', '--model', 'convnext_tiny', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const info = JSON.parse(r.stdout);
     assert.equal(info.params, counts.params.convnext_tiny);
@@ -75,21 +63,21 @@ describe('convnext CLI', function () {
       .map((s: { scope: string; macs: number }) => [s.scope, s.macs]));
     assert.deepEqual(byScope, counts.macs_by_scope.convnext_tiny);
     assert.equal(info.scopes.reduce((a: number, s: { params: number }) => a + s.params, 0), info.params);
-    const at384 = JSON.parse(cli(['info', '-m', 'convnext_base', '--size', '384', '--json']).stdout);
+    const at384 = JSON.parse(runBin(['info', '-m', 'convnext_base', '--size', '384', '--json']).stdout);
     assert.equal(at384.macs, counts.macs['convnext_base@384']);
   });
 
   it('info prints a readable table; --list names every registered model', () => {
-    const r = cli(['info', '--model', 'convnext_tiny']);
+    const r = runBin(['info', '--model', 'convnext_tiny']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /params 28,589,128 \(28\.59M\), MACs 4,455,531,264 \(4\.46G/);
     assert.match(r.stdout, /^stages\.2\s+10,817,280\s+2,114,090,496\s+47\.4$/m);
-    const list = cli(['info', '--list']);
+    const list = runBin(['info', '--list']);
     for (const v of ['atto', 'tiny', 'xlarge']) assert.match(list.stdout, new RegExp(`^convnext_${v}\\s+ConvNeXt-${v}`, 'm'));
   });
 
   it('predict --crop-pct 1 on a 64x64 image: the raw pixels, normalised, give the logits', async () => {
-    const r = cli(['predict', '-m', 'convnext_atto', '-w', weights(), '--size', '64', '--crop-pct', '1', '--json',
+    const r = runBin(['predict', '-m', 'convnext_atto', '-w', weights(), '--size', '64', '--crop-pct', '1', '--json',
       path.join(dir, 'exact.png')]);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as PredictJson;
@@ -112,7 +100,7 @@ describe('convnext CLI', function () {
 
   it('predict: batches of JPEG and PNG files match the library; class count read from the weights', async () => {
     const files = [path.join(dir, 'photo.jpg'), path.join(dir, 'exact.png')];
-    const r = cli(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '--size', '32',
+    const r = runBin(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '--size', '32',
       '--batch-size', '1', '--topk', '2', '--json', ...files]);
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout) as PredictJson;
@@ -128,21 +116,21 @@ describe('convnext CLI', function () {
       assert.ok(p.logits.every((v, i) => Math.abs(v - expected[b][i]) < 1e-4));
       assert.deepEqual(p.topk.map((t) => t.label), p.topk.map((t) => String(t.index)));
     });
-    const text = cli(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', files[0]]);
+    const text = runBin(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', files[0]]);
     assert.match(text.stdout, /photo\.jpg\n {2}1\. +\d+\.\d\d% {2}\d \(\d\)\n/);
     const labels = path.join(dir, 'labels.txt');
-    const named = cli(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', '--labels', labels, '--json', files[0]]);
+    const named = runBin(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '-s', '32', '--labels', labels, '--json', files[0]]);
     const top = (JSON.parse(named.stdout) as PredictJson).predictions[0].topk[0];
     assert.equal(top.label, ['daisy', 'dandelion', 'rose', 'sunflower', 'tulip'][top.index]);
   });
 
   it('--help and --version answer without loading TensorFlow: no native start-up lines, no TensorFlow.js modules', () => {
     for (const args of [['--help'], ['--version'], ['help'], ['train', '--help'], ['eval', '--help'], ['export-recipe', '--help']]) {
-      const r = cli(args);
+      const r = runBin(args);
       assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr, '', args.join(' '));
     }
-    const help = cli(['--help']).stdout;
+    const help = runBin(['--help']).stdout;
     for (const c of ['info', 'predict', 'train', 'eval', 'export-recipe']) assert.match(help, new RegExp(`^  ${c} \\[options\\]`, 'm'));
     assert.match(help, /--verbose/);
     assert.match(help, /-V, --version/);
@@ -159,18 +147,18 @@ describe('convnext CLI', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf-8'));
     const tfjs = JSON.parse(fs.readFileSync(require.resolve('@tensorflow/tfjs/package.json'), 'utf-8'));
     for (const flag of ['--version', '-V']) {
-      const r = cli([flag]);
+      const r = runBin([flag]);
       assert.equal(r.status, 0);
       assert.equal(r.stdout, `convnext-ts ${pkg.version} (TensorFlow.js ${tfjs.version})\n`);
     }
   });
 
   it('info and export-recipe run without the native library: no TensorFlow log lines on stderr', () => {
-    const info = cli(['info', '-m', 'convnext_atto', '--json']);
+    const info = runBin(['info', '-m', 'convnext_atto', '--json']);
     assert.equal(info.status, 0, info.stderr);
     assert.equal(info.stderr, '');
     assert.equal(JSON.parse(info.stdout).params, counts.params.convnext_atto);
-    const recipe = cli(['export-recipe', '-c', path.join(__dirname, '..', '..', 'configs', 'imagenet-convnext-tiny.yaml')]);
+    const recipe = runBin(['export-recipe', '-c', path.join(__dirname, '..', '..', 'configs', 'imagenet-convnext-tiny.yaml')]);
     assert.equal(recipe.status, 0, recipe.stderr);
     assert.equal(recipe.stderr, '');
     assert.match(recipe.stdout, /^torchrun --nproc_per_node=8 train\.py/m);
@@ -179,8 +167,8 @@ describe('convnext CLI', function () {
   it('TensorFlow\'s C++ logging: errors only by default, everything with --verbose', () => {
     // eval loads the training library (and TensorFlow) before it finds that the run folder is missing.
     const args = ['eval', '--run', path.join(dir, 'no-such-run'), '--no-progress'];
-    const quiet = cli(args);
-    const verbose = cli(['--verbose', ...args]);
+    const quiet = runBin(args);
+    const verbose = runBin(['--verbose', ...args]);
     for (const r of [quiet, verbose]) {
       assert.equal(r.status, 1);
       assert.match(r.stderr.trim().split('\n').pop()!, /^convnext: error: .*no-such-run is not a run folder/);
@@ -191,15 +179,15 @@ describe('convnext CLI', function () {
 
   it('fails with one line for an unknown model, missing files, a corrupt image, wrong weights, a bad size', () => {
     const img = path.join(dir, 'photo.jpg');
-    assertFails(['info', '--model', 'convnext_tinny'], /unknown model "convnext_tinny" \(did you mean convnext_tiny/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'none.safetensors'), img], /weights file not found: .*none\.safetensors/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), path.join(dir, 'none.jpg')], /image not found: .*none\.jpg/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), '-s', '32', path.join(dir, 'corrupt.jpg')], /cannot decode image .*corrupt\.jpg/);
-    assertFails(['predict', '-m', 'convnext_femto', '-w', weights(), img], /shape mismatch for downsample_layers\.0\.0\.weight \(model \[48, 3, 4, 4\], weights \[40, 3, 4, 4\]\)/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '--classes', '1000', img],
+    assertFailsQuietly(['info', '--model', 'convnext_tinny'], /unknown model "convnext_tinny" \(did you mean convnext_tiny/);
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'none.safetensors'), img], /weights file not found: .*none\.safetensors/);
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', weights(), path.join(dir, 'none.jpg')], /image not found: .*none\.jpg/);
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', weights(), '-s', '32', path.join(dir, 'corrupt.jpg')], /cannot decode image .*corrupt\.jpg/);
+    assertFailsQuietly(['predict', '-m', 'convnext_femto', '-w', weights(), img], /shape mismatch for downsample_layers\.0\.0\.weight \(model \[48, 3, 4, 4\], weights \[40, 3, 4, 4\]\)/);
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', path.join(dir, 'atto5.safetensors'), '--classes', '1000', img],
       /the weights have 5 classes but the model has 1000: .*--classes 5/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), '--size', '100', img], /--size 100 is not divisible by 32/);
-    assertFails(['predict', '-m', 'convnext_atto', '-w', weights(), '--labels', path.join(dir, 'labels.txt'), img],
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', weights(), '--size', '100', img], /--size 100 is not divisible by 32/);
+    assertFailsQuietly(['predict', '-m', 'convnext_atto', '-w', weights(), '--labels', path.join(dir, 'labels.txt'), img],
       /--labels .*labels\.txt has 5 names, the model has 1000 classes/);
   });
 });

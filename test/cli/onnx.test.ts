@@ -5,28 +5,13 @@
  * with one clear line.
  */
 import { strict as assert } from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import sharp from 'sharp';
 import { createModel, saveWeights } from '../../src/convnext';
 import { randomize } from '../convnext/onnx-helpers';
-
-const BIN = path.join(__dirname, '..', '..', 'bin', 'convnext.js');
-
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf-8', env: { ...process.env, DEBUG: '' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function assertFails(args: string[], re: RegExp): void {
-  const r = cli(args);
-  assert.notEqual(r.status, 0, `exit status for ${args.join(' ')}`);
-  const lines = r.stderr.trim().split('\n');
-  assert.match(lines[lines.length - 1], re, r.stderr);
-  assert.ok(!/\n\s+at /.test(r.stderr), `no stack trace:\n${r.stderr}`);
-}
+import { assertFails, runBin } from './bin';
 
 interface PredictJson {
   classes: number;
@@ -60,13 +45,13 @@ describe('convnext export --format onnx, predict --onnx', function () {
   });
 
   it('export writes the file; predict --onnx gives the TensorFlow.js logits and top-k for the same images', () => {
-    const e = cli(['export', '-m', MODEL, '-w', weights(), '--format', 'onnx', '--out', onnx(), '--size', '64']);
+    const e = runBin(['export', '-m', MODEL, '-w', weights(), '--format', 'onnx', '--out', onnx(), '--size', '64']);
     assert.equal(e.status, 0, e.stderr);
     assert.match(e.stdout, /wrote .*mini\.onnx .*opset 17.*\[batch, 3, 64, 64\].*\[batch, 5\]/);
     assert.ok(fs.statSync(onnx()).size > 100_000);
-    const tfRun = cli(['predict', '-m', MODEL, '-w', weights(), '-s', '64', '--topk', '3', '--json', ...images()]);
+    const tfRun = runBin(['predict', '-m', MODEL, '-w', weights(), '-s', '64', '--topk', '3', '--json', ...images()]);
     assert.equal(tfRun.status, 0, tfRun.stderr);
-    const ortRun = cli(['predict', '--onnx', onnx(), '--topk', '3', '--batch-size', '1', '--json', ...images()]);
+    const ortRun = runBin(['predict', '--onnx', onnx(), '--topk', '3', '--batch-size', '1', '--json', ...images()]);
     assert.equal(ortRun.status, 0, ortRun.stderr);
     const ours = JSON.parse(tfRun.stdout) as PredictJson;
     const theirs = JSON.parse(ortRun.stdout) as PredictJson;
@@ -83,7 +68,7 @@ describe('convnext export --format onnx, predict --onnx', function () {
       assert.ok(err <= 1e-4 * scale, `${p.image}: logits differ by ${err} (scale ${scale})`);
       assert.deepEqual(p.topk.map((t) => t.index), ref.topk.map((t) => t.index));
     });
-    const text = cli(['predict', '--onnx', onnx(), ...images()]);
+    const text = runBin(['predict', '--onnx', onnx(), ...images()]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /a\.png\n {2}1\. /);
   });

@@ -1,48 +1,10 @@
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
-import { Command } from 'commander';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { registerEvalCommand } from '../../src/cli/commands/eval';
-import { registerTrainCommand } from '../../src/cli/commands/train';
-import { encodeImage } from '../../src/image/decode';
-import { SyntheticDataset } from '../fixtures/train/tiny';
-
-/** Writes a synthetic dataset as PNG files: root/<split>/<class>/<i>.png. */
-async function writeFolder(root: string, split: string, n: number, seed: number): Promise<void> {
-  const ds = new SyntheticDataset(n, seed);
-  for (let i = 0; i < n; i++) {
-    const s = await ds.get(i);
-    const dir = path.join(root, split, ds.classes[s.label]);
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${String(i).padStart(3, '0')}.png`), await encodeImage(s, 'png'));
-  }
-}
-
-/** Runs the CLI in-process; returns stdout lines, the one-line stderr error and the exit code. */
-async function cli(args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command().exitOverride();
-  registerTrainCommand(program);
-  registerEvalCommand(program);
-  const lines: string[] = [];
-  const errs: string[] = [];
-  const log = console.log;
-  const write = process.stderr.write.bind(process.stderr);
-  console.log = (...a: unknown[]) => lines.push(a.join(' '));
-  process.stderr.write = ((chunk: string) => errs.push(String(chunk)) > 0) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'convnext', ...args]);
-  } finally {
-    console.log = log;
-    process.stderr.write = write;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out: lines.join('\n'), err: errs.join(''), code };
-}
+import { cli, tinySetup } from '../train/helpers';
 
 describe('CLI train / eval (tiny synthetic image folders)', function () {
   this.timeout(120_000);
@@ -51,18 +13,7 @@ describe('CLI train / eval (tiny synthetic image folders)', function () {
   const runDir = path.join(root, 'run');
 
   before(async () => {
-    await writeFolder(root, 'train', 36, 0);
-    await writeFolder(root, 'val', 12, 5);
-    fs.writeFileSync(configFile, [
-      'name: tiny',
-      'model:',
-      '  arch: { depths: [1, 1], dims: [8, 16], stemPatchSize: 2, kernelSize: 3 }',
-      'data:',
-      `  train: ${path.join(root, 'train')}`,
-      `  val: ${path.join(root, 'val')}`,
-      'augment: { inputSize: 16, cropPadding: 2, randAugment: "", reprob: 0, mixup: 0, cutmix: 0, smoothing: 0.1 }',
-      'recipe: { epochs: 5, batchSize: 12, lr: 0.01, warmupEpochs: 0, modelEma: true, emaDecay: 0.9, evalEma: true }',
-    ].join('\n'));
+    await tinySetup(root, '{ epochs: 5, batchSize: 12, lr: 0.01, warmupEpochs: 0, modelEma: true, emaDecay: 0.9, evalEma: true }');
   });
 
   it('train: runs a YAML config with flag overrides into a run folder', async () => {

@@ -6,16 +6,14 @@
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { tf } from '../../src/backend';
 import {
   VisionTransformer, complexity, createModel, loadStateDict, loadWeights, readStateDict, resampleVitPosEmbed,
-  saveWeights,
 } from '../../src/convnext';
 import { withoutInit } from '../../src/nn';
 import {
-  PARITY_DIR, SCRIPT, assertClose, findPython, fixture, get, maxDiff, nhwc, runPython,
+  PARITY_DIR, SCRIPT, assertClose, assertFitsFixedBatch, assertTimmRoundTrip, findPython, fixture, get, nhwc,
 } from '../fixtures/transformer-parity';
 
 /** The fixture's configuration (VIT_SMALL in make_transformer_fixtures.py). */
@@ -103,31 +101,7 @@ describe('ViT: training and memory', function () {
   this.timeout(300_000);
 
   it('a tiny ViT fits a fixed batch: the loss falls; no tensor leak after a forward and a training step', () => {
-    const m = new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2, numClasses: 3, dropPathRate: 0.1 });
-    const x = tf.randomNormal([6, 16, 16, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3).toFloat() as tf.Tensor2D);
-    const opt = tf.train.adam(3e-3);
-    const step = (): number => {
-      m.train();
-      const loss = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, m.forward(x)) as tf.Scalar, true, m.parameters())!;
-      const v = loss.dataSync()[0];
-      loss.dispose();
-      return v;
-    };
-    const first = step();
-    const settled = tf.memory().numTensors;
-    let last = first;
-    for (let i = 0; i < 25; i++) last = step();
-    assert.equal(tf.memory().numTensors, settled, 'tensors leaked by training steps');
-    assert.ok(last < 0.5 * first, `loss ${first} → ${last}`);
-    m.eval();
-    const before = tf.memory().numTensors;
-    const logits = m.forward(x);
-    logits.dispose();
-    assert.equal(tf.memory().numTensors, before, 'tensors leaked by a forward');
-    opt.dispose();
-    m.dispose();
-    tf.dispose([x, y]);
+    assertFitsFixedBatch(new VisionTransformer({ imgSize: 16, patchSize: 4, embedDim: 32, depth: 2, numHeads: 2, numClasses: 3, dropPathRate: 0.1 }), 16);
   });
 });
 
@@ -141,17 +115,7 @@ describe('ViT: round trip through timm (python with torch, timm, safetensors)', 
   });
 
   it('weights saved here load strictly into timm\'s VisionTransformer and give our logits', () => {
-    const m = new VisionTransformer(SMALL).eval(); // random weights: the check covers the exporter alone
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vit-weights-'));
-    const file = path.join(dir, 'ours.safetensors');
-    saveWeights(m, file);
-    const x = nhwc(get(io, 'input'));
-    const y = m.forward(x);
-    const ours = y.arraySync() as number[][];
-    const theirs = (JSON.parse(runPython([SCRIPT, '--roundtrip', 'vit', file])) as { logits: number[][] }).logits;
-    assert.ok(maxDiff(ours, theirs) < 1e-4, `max diff ${maxDiff(ours, theirs)}`);
-    tf.dispose([x, y]);
-    fs.rmSync(dir, { recursive: true });
-    m.dispose();
+    // Random weights: the check covers the exporter alone.
+    assertTimmRoundTrip(new VisionTransformer(SMALL).eval(), 'vit', get(io, 'input'));
   });
 });
