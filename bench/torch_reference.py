@@ -20,6 +20,7 @@ One invocation measures one case and prints one JSON line on stdout, e.g.
 """
 import argparse
 import itertools
+import os
 import json
 import resource
 import statistics
@@ -130,19 +131,11 @@ def peak_matmul(n, min_seconds, min_iters=5):
 
 
 def import_timm():
-    """timm, or the reason it does not import. timm imports torchvision; where the torchvision wheel's compiled
-    ops do not match torch, registering their fake kernels raises at import, so those registrations are
-    skipped (as test/fixtures/make_transformer_fixtures.py does): nothing here uses them."""
-    import torch.library
-    register_fake = getattr(torch.library, "register_fake", None)
+    """timm, or the reason it does not import (timm imports torchvision: scripts/torch_compat.py)."""
     try:
-        if register_fake is not None:
-            torch.library.register_fake = lambda *a, **k: (lambda f: f)
-        try:
-            import torchvision  # noqa: F401
-        finally:
-            if register_fake is not None:
-                torch.library.register_fake = register_fake
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+        from torch_compat import import_torchvision
+        import_torchvision()
         import timm
         return timm, None
     except Exception as err:  # ImportError, or a broken torchvision
