@@ -10,8 +10,8 @@ import type { BatchTransform, SampleTransform } from '../image/batch';
 export type SampleSpec =
   /** buildTrainTransform(augment), or pad-and-crop + the rest of it with cropPadding. */
   | { kind: 'train'; augment: AugmentConfig; cropPadding?: number }
-  /** buildEvalTransform: resize + centre crop. */
-  | { kind: 'eval'; inputSize: number; cropPct: number };
+  /** buildEvalTransform: resize + centre crop ('center', the default) or squash both sides then crop. */
+  | { kind: 'eval'; inputSize: number; cropPct: number; cropMode?: 'center' | 'squash' };
 
 /** buildBatchTransform(augment, numClasses). */
 export interface BatchSpec {

@@ -16,7 +16,7 @@ import { labelSmoothingTransform, mixupTransform } from './mixup';
 import { parseRandAugment, randAugment } from './rand-augment';
 import { randomErasingTransform } from './random-erasing';
 import { randomResizedCrop } from './random-resized-crop';
-import { evalGeometry } from './eval-geometry';
+import { type CropMode, evalGeometry } from './eval-geometry';
 import { describeBatch, describeSample, type BatchSpec, type SampleSpec } from './spec';
 import type { BatchTransform, HostBatch, SampleTransform } from '../image/batch';
 import type { RgbImage, Sample } from '../image/sample';
@@ -53,10 +53,15 @@ export function buildCropPadTransform(cfg: AugmentConfig, cropPadding: number): 
   return describeSample(async (s, rng) => after(await pad(s, rng), rng), { kind: 'train', augment: cfg, cropPadding });
 }
 
-export function buildEvalTransform(cfg: Pick<AugmentConfig, 'inputSize' | 'cropPct'>): SampleTransform {
+/**
+ * The evaluation transform: `cropMode` 'center' (default) resizes the shorter side to inputSize / cropPct and
+ * centre-crops; 'squash' resizes both sides (the official ConvNeXt evaluation at 384 px, with cropPct 1).
+ */
+export function buildEvalTransform(cfg: Pick<AugmentConfig, 'inputSize' | 'cropPct'> & { cropMode?: CropMode }): SampleTransform {
+  const cropMode = cfg.cropMode ?? 'center';
   return describeSample(
-    (sample: Sample): Sample => asSample(evalGeometry(sample, { size: cfg.inputSize, cropPct: cfg.cropPct }), sample),
-    { kind: 'eval', inputSize: cfg.inputSize, cropPct: cfg.cropPct },
+    (sample: Sample): Sample => asSample(evalGeometry(sample, { size: cfg.inputSize, cropPct: cfg.cropPct, cropMode }), sample),
+    { kind: 'eval', inputSize: cfg.inputSize, cropPct: cfg.cropPct, ...(cropMode === 'squash' ? { cropMode } : {}) },
   );
 }
 

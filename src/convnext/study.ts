@@ -23,6 +23,11 @@ export interface AttentionPlacement {
   stages?: number[];
   /** MLP reduction (16 for SE and CBAM). */
   reduction?: number;
+  /**
+   * SE only ('se', and the SE of 'se_cbam'): the study's BatchNorm on the recalibrated map (true, the default) or
+   * the canonical SE of Hu et al. without it (false).
+   */
+  batchNorm?: boolean;
 }
 
 export interface DwconvPlacement {
@@ -60,9 +65,9 @@ function stageSet(stages: number[] | undefined, nStages: number, what: string): 
 function attentionFactory(p: AttentionPlacement): (dim: number) => FeatureLayer {
   const reduction = p.reduction ?? 16;
   switch (p.kind) {
-    case 'se': return (dim) => new SqueezeExcite(dim, { reduction });
+    case 'se': return (dim) => new SqueezeExcite(dim, { reduction, batchNorm: p.batchNorm });
     case 'cbam': return (dim) => new CBAM(dim, { reduction });
-    case 'se_cbam': return (dim) => new SECBAM(dim, { se: { reduction }, cbam: { reduction } });
+    case 'se_cbam': return (dim) => new SECBAM(dim, { se: { reduction, batchNorm: p.batchNorm }, cbam: { reduction } });
     default: throw new Error(`unknown attention kind '${String(p.kind)}' (se, cbam, se_cbam)`);
   }
 }
@@ -154,9 +159,36 @@ export type StudyPreset = keyof typeof STUDY_PRESETS;
 
 export const STUDY_PRESET_NAMES = Object.keys(STUDY_PRESETS) as StudyPreset[];
 
+/**
+ * The study's extensions set against their canonical forms (notebook 04's extension rows), each one change from a
+ * Table 3 row: Chen et al.'s K-kernel dynamic conv against the study's input-scaled one (+DynamicConv2d), FF by
+ * channel concatenation against the learned weighted sum (+FF), and SE+FF with the canonical SE (no BatchNorm)
+ * against the study's SE with BatchNorm (+SE&FF).
+ */
+export const STUDY_EXTENSION_PRESETS = {
+  dynamic_k4: { label: '+DynamicConv2d (canonical, K=4)', modules: { dwconv: { kind: 'dynamic', kernels: 4 } } },
+  ff_concat: { label: '+FF (concat)', modules: { fusion: { mode: 'concat' } } },
+  se_plain_ff: { label: '+SE&FF (SE without BN)', modules: { attention: { kind: 'se', batchNorm: false }, fusion: {} } },
+} satisfies Record<string, { label: string; modules: Pick<StudyConfig, 'attention' | 'dwconv' | 'fusion'> }>;
+
+export type StudyExtensionPreset = keyof typeof STUDY_EXTENSION_PRESETS;
+export const STUDY_EXTENSION_NAMES = Object.keys(STUDY_EXTENSION_PRESETS) as StudyExtensionPreset[];
+
+/** Every preset a study model can be built with: Table 3's rows and the extension rows. */
+export type StudyModelPreset = StudyPreset | StudyExtensionPreset;
+
+const ALL_PRESETS: Record<StudyModelPreset, { label: string; modules: Pick<StudyConfig, 'attention' | 'dwconv' | 'fusion'> }> = {
+  ...STUDY_PRESETS, ...STUDY_EXTENSION_PRESETS,
+};
+
+/** The label of a Table 3 or extension preset. */
+export function studyPresetLabel(preset: StudyModelPreset): string {
+  return ALL_PRESETS[preset].label;
+}
+
 /** A study model: an architecture (depths, dims, …) plus one preset's modules. */
-export function createStudyModel(preset: StudyPreset, arch: Omit<StudyConfig, 'attention' | 'dwconv' | 'fusion'>): StudyConvNeXt {
-  const p = STUDY_PRESETS[preset];
-  if (!p) throw new Error(`unknown study preset '${preset}'. Known: ${STUDY_PRESET_NAMES.join(', ')}`);
+export function createStudyModel(preset: StudyModelPreset, arch: Omit<StudyConfig, 'attention' | 'dwconv' | 'fusion'>): StudyConvNeXt {
+  const p = ALL_PRESETS[preset];
+  if (!p) throw new Error(`unknown study preset '${preset}'. Known: ${Object.keys(ALL_PRESETS).join(', ')}`);
   return new StudyConvNeXt({ ...arch, ...p.modules });
 }

@@ -8,3 +8,5 @@ export { defaultWorkers } from './transform-pool';
 export * from './prepare';
 export * from './datasets';
 export * from './collate';
+export * from './pet-age';
+export * from './regression-stand-in';

@@ -1,8 +1,9 @@
 /**
- * The trained replay of the roadmap: every step trained with one fixed recipe and seed, each run cached
- * in a folder named by its config hash (a finished run is read back, not retrained). Quick mode trains
- * the 32x32 adaptations (`roadmap_cifar_<step>`) on a CIFAR-10 subset; full mode trains the ImageNet
- * models (`roadmap_<step>`) with the paper's recipe.
+ * The trained replay of the roadmap: each step trained with one fixed recipe over several seeds, each run cached
+ * in a folder named by its config hash (a finished run is read back, not retrained). Quick mode trains the 32x32
+ * adaptations (`roadmap_cifar_<step>`) on CIFAR-10, the paper's decisive transitions first (DECISIVE_TRANSITIONS);
+ * full mode trains the ImageNet models (`roadmap_<step>`) with the paper's recipe. Each transition's change of
+ * top-1 is judged over seeds with the rule of ./verdict.ts.
  */
 import * as path from 'path';
 import type { Mode } from '../util/mode';
@@ -13,16 +14,51 @@ import { PAPER_RECIPE } from '../train/recipe';
 import { complexity } from '../convnext/count';
 import { withoutInit } from '../nn/init';
 import { createModel } from '../convnext/registry';
-import { ROADMAP, roadmapModelName, type RoadmapStep } from '../convnext/roadmap/steps';
+import { ROADMAP, roadmapModelName, roadmapStep, type RoadmapStep } from '../convnext/roadmap/steps';
+import { meanStd, type Stat } from './study-ablation';
+import { seedDiff } from './verdict';
+
+/**
+ * The paper's decisive transitions (Section 2): each a step of Figure 2 or a run of consecutive ones, from → to.
+ * Where 16 steps × 3 seeds do not fit a budget, these are replayed first; they need the 11 steps they name.
+ */
+export const DECISIVE_TRANSITIONS: ReadonlyArray<{ key: string; title: string; from: string; to: string }> = [
+  { key: 'stage-ratio', title: 'stage ratio', from: '01-resnet50', to: '02-stage-ratio' },
+  { key: 'patchify', title: '"patchify" stem', from: '02-stage-ratio', to: '03-patchify-stem' },
+  { key: 'depthwise-width', title: 'depthwise conv + width 96', from: '03-patchify-stem', to: '05-width-96' },
+  { key: 'inverted-bottleneck', title: 'inverted bottleneck', from: '05-width-96', to: '06-inverted-bottleneck' },
+  { key: 'kernel-size', title: 'kernel size 3 → 7 (depthwise conv moved up)', from: '07-move-up-dwconv', to: '09-kernel-7' },
+  { key: 'gelu-fewer-activations', title: 'GELU, fewer activations', from: '09-kernel-7', to: '13-fewer-activations' },
+  { key: 'fewer-norms', title: 'fewer norms', from: '13-fewer-activations', to: '14-fewer-norms' },
+  { key: 'bn-to-ln', title: 'BN → LN', from: '14-fewer-norms', to: '15-layer-norm' },
+  { key: 'separate-downsampling', title: 'separate downsampling layers', from: '15-layer-norm', to: '16-convnext-t' },
+];
+
+/** The steps the decisive transitions need, in roadmap order. */
+export const DECISIVE_STEPS: readonly string[] = ROADMAP.map((s) => s.id)
+  .filter((id) => DECISIVE_TRANSITIONS.some((t) => t.from === id || t.to === id));
+
+export interface Transition {
+  key: string;
+  title: string;
+  from: RoadmapStep;
+  to: RoadmapStep;
+}
 
 export interface ReplayPlan {
   mode: Mode;
   steps: RoadmapStep[];
+  seeds: number[];
+  /** The transitions whose two ends the plan trains. */
+  transitions: Transition[];
   /** Input resolution the models train and are counted at. */
   size: number;
   /** One line saying what is trained on what. */
   description: string;
+  /** Seed 0's config of every step (the models the plan trains), in step order. */
   configs: TrainConfig[];
+  /** Every run: step × seed. */
+  runs: Array<{ step: RoadmapStep; seed: number; config: TrainConfig }>;
   /** Training images of one epoch, validation images, epochs and batch size (undefined: the trainer's default). */
   trainImages: number;
   valImages: number;
@@ -42,104 +78,157 @@ const CIFAR_AUGMENT: TrainConfig['augment'] = {
   normalize: CIFAR_NORM,
 };
 
-interface Scale {
-  steps: string[] | 'all';
-  perClass?: number;
+export interface ReplayScale {
+  /** 'decisive': the steps of DECISIVE_TRANSITIONS; 'all': every step; or step ids. */
+  steps: string[] | 'all' | 'decisive';
+  seeds: number[];
+  /** CIFAR-10 training images per class, and test images per class evaluated (1000: the whole test set). */
+  perClass: number;
+  valPerClass: number;
   epochs: number;
   batchSize: number;
   warmupSteps: number;
 }
 
 /** The replay's data and budget in words, from the settings themselves so the caption cannot drift. */
-function cifarDescription(s: Scale): string {
+function cifarDescription(s: ReplayScale): string {
   const epochs = `${s.epochs} epoch${s.epochs === 1 ? '' : 's'}`;
   return `CIFAR-10 at 32x32: ${s.perClass} train images a class, ${epochs}, AdamW 3e-3, batch ${s.batchSize}, ` +
-    `seed 0; top-1 on ${s.perClass} test images a class`;
+    `seeds ${s.seeds.join(', ')}; top-1 on ${s.valPerClass} test images a class`;
 }
 
 /**
- * quick: 600 CIFAR-10 training images a class for 2 epochs (about 190 updates of 64), evaluated on 600 test
- * images a class; smoke: 2 images a class, 1 epoch, three steps only.
+ * The budget of each CPU mode. quick: the 11 steps of the decisive transitions × 3 seeds, each run the earlier
+ * replay's budget (600 CIFAR-10 training images a class for 2 epochs, about 190 updates of 64, about a minute on this
+ * CPU), so the notebook stays near half an hour; scored on the whole test set (10,000 images, so one run's binomial
+ * ±2σ is about ±1 point). The earlier single-seed replay of every step had most steps within its noise; the seeds
+ * give each step a spread to judge the transitions by. smoke: three steps, two seeds, 2 images a class (a pipeline
+ * check).
  */
-const CIFAR_SCALES: Record<Exclude<Mode, 'full'>, Scale> = {
-  smoke: { steps: ['01-resnet50', '07-move-up-dwconv', '16-convnext-t'], perClass: 2, epochs: 1, batchSize: 10, warmupSteps: 1 },
-  quick: { steps: 'all', perClass: 600, epochs: 2, batchSize: 64, warmupSteps: 20 },
+export const REPLAY_SCALES: Record<Exclude<Mode, 'full'>, ReplayScale> = {
+  smoke: { steps: ['01-resnet50', '02-stage-ratio', '03-patchify-stem'], seeds: [0, 1], perClass: 2, valPerClass: 2, epochs: 1, batchSize: 10, warmupSteps: 1 },
+  quick: { steps: 'decisive', seeds: [0, 1, 2], perClass: 600, valPerClass: 1000, epochs: 2, batchSize: 64, warmupSteps: 20 },
 };
+
+/** Seeds of full mode (three 300-epoch ImageNet runs per step). */
+const FULL_SEEDS = [0, 1, 2];
 
 /** Stochastic depth of ConvNeXt-T in the paper (Table 5), used for every step in full mode. */
 const PAPER_DROP_PATH_T = 0.1;
 
-/** The replay's training config for one step: the same recipe and seed for every step. */
-export function replayConfig(step: RoadmapStep, mode: Mode, dataDir?: string): TrainConfig {
+/** The replay's training config for one step and seed: the same recipe for every step. */
+export function replayConfig(step: RoadmapStep, mode: Mode, dataDir?: string, seed = 0, scale?: ReplayScale): TrainConfig {
   if (mode === 'full') {
     // ImageNet-1K at 224 with the paper's recipe (AdamW 4e-3 at batch 4096, 300 epochs, 20 warmup,
     // RandAugment, Mixup, CutMix, Random Erasing, label smoothing, EMA), as the trainer's defaults.
     const root = dataDir ?? path.join('data', 'imagenet');
     return {
-      name: `roadmap-${step.id}`,
+      name: `roadmap-${step.id}-seed${seed}`,
       model: { name: roadmapModelName(step), options: { dropPathRate: PAPER_DROP_PATH_T, layerScaleInitValue: 1e-6 } },
       data: { train: path.join(root, 'train'), val: path.join(root, 'val') },
-      recipe: { microBatch: 128, seed: 0 },
+      recipe: { microBatch: 128, seed },
     };
   }
-  const s = CIFAR_SCALES[mode];
+  const s = scale ?? REPLAY_SCALES[mode];
   return {
-    name: `roadmap-${step.id}`,
-    // Layer scale off for every step: in ~190 updates a γ starting at 1e-6 cannot grow (AdamW moves it
+    name: `roadmap-${step.id}-seed${seed}`,
+    // Layer scale off for every step: in a few hundred updates a γ starting at 1e-6 cannot grow (AdamW moves it
     // by about lr per update), and the same setting for all keeps the last step's diff to its layout.
     model: { name: roadmapModelName(step, 'cifar'), options: { dropPathRate: 0, layerScaleInitValue: 0 } },
-    data: { name: 'cifar10', perClass: s.perClass, evalBatchSize: 250, ...(dataDir ? { dataDir } : {}) },
+    data: { name: 'cifar10', perClass: s.perClass, valPerClass: s.valPerClass, evalBatchSize: 250, ...(dataDir ? { dataDir } : {}) },
     augment: CIFAR_AUGMENT,
     recipe: {
       epochs: s.epochs, batchSize: s.batchSize, optimizer: 'adamw', lr: 3e-3, minLr: 1e-5, warmupEpochs: 0,
-      warmupSteps: s.warmupSteps, weightDecay: 0.05, modelEma: false, evalEma: false, seed: 0, evalEvery: s.epochs,
+      warmupSteps: s.warmupSteps, weightDecay: 0.05, modelEma: false, evalEma: false, seed, evalEvery: s.epochs,
     },
   };
 }
 
-export function replayPlan(mode: Mode, dataDir?: string): ReplayPlan {
-  const wanted = mode === 'full' ? 'all' : CIFAR_SCALES[mode].steps;
-  const steps = wanted === 'all' ? [...ROADMAP] : ROADMAP.filter((s) => wanted.includes(s.id));
-  const configs = steps.map((s) => replayConfig(s, mode, dataDir));
-  const description = mode === 'full'
-    ? 'ImageNet-1K at 224x224, the paper\'s 300-epoch recipe, every step'
-    : mode === 'quick'
-      ? cifarDescription(CIFAR_SCALES.quick)
-      : `${cifarDescription(CIFAR_SCALES.smoke)}, three steps (a pipeline check, not a result)`;
-  const budget = mode === 'full'
+function stepsOf(wanted: ReplayScale['steps']): RoadmapStep[] {
+  if (wanted === 'all') return [...ROADMAP];
+  const ids = wanted === 'decisive' ? DECISIVE_STEPS : wanted;
+  for (const id of ids) roadmapStep(id);
+  return ROADMAP.filter((s) => ids.includes(s.id));
+}
+
+/** The transitions to judge: the decisive ones whose ends are trained, and (every step trained) each step against its parent. */
+export function transitionsOf(steps: RoadmapStep[]): Transition[] {
+  const have = new Set(steps.map((s) => s.id));
+  const decisive = DECISIVE_TRANSITIONS.filter((t) => have.has(t.from) && have.has(t.to))
+    .map((t) => ({ key: t.key, title: t.title, from: roadmapStep(t.from), to: roadmapStep(t.to) }));
+  if (have.size < ROADMAP.length) return decisive;
+  return ROADMAP.filter((s) => s.parent).map((s) => ({ key: s.id, title: s.title, from: roadmapStep(s.parent!), to: s }));
+}
+
+export function replayPlan(mode: Mode, dataDir?: string, scale?: ReplayScale): ReplayPlan {
+  const sc = mode === 'full' ? undefined : scale ?? REPLAY_SCALES[mode];
+  const steps = stepsOf(sc ? sc.steps : 'all');
+  const seeds = sc ? sc.seeds : FULL_SEEDS;
+  const runs = steps.flatMap((step) => seeds.map((seed) => ({ step, seed, config: replayConfig(step, mode, dataDir, seed, sc) })));
+  const configs = steps.map((step) => replayConfig(step, mode, dataDir, seeds[0], sc));
+  const description = !sc
+    ? `ImageNet-1K at 224x224, the paper's 300-epoch recipe, every step, seeds ${seeds.join(', ')}`
+    : mode === 'smoke' ? `${cifarDescription(sc)}, three steps (a pipeline check, not a result)` : cifarDescription(sc);
+  const budget = !sc
     ? { trainImages: IMAGENET_IMAGES.train, valImages: IMAGENET_IMAGES.val, epochs: configs[0]?.recipe?.epochs ?? PAPER_RECIPE.epochs, batchSize: configs[0]?.recipe?.batchSize ?? PAPER_RECIPE.batchSize }
-    : {
-      trainImages: CIFAR_SCALES[mode].perClass! * CIFAR_CLASSES, valImages: CIFAR_SCALES[mode].perClass! * CIFAR_CLASSES,
-      epochs: CIFAR_SCALES[mode].epochs, batchSize: CIFAR_SCALES[mode].batchSize,
-    };
-  return { mode, steps, size: mode === 'full' ? 224 : 32, description, configs, ...budget };
+    : { trainImages: sc.perClass * CIFAR_CLASSES, valImages: sc.valPerClass * CIFAR_CLASSES, epochs: sc.epochs, batchSize: sc.batchSize };
+  return { mode, steps, seeds, transitions: transitionsOf(steps), size: mode === 'full' ? 224 : 32, description, configs, runs, ...budget };
+}
+
+/**
+ * Recorded on the 2-core machine before this budget was chosen (notebook 02's "Why this scale", quoted): at width ×1/4
+ * and depth ÷3 a training step of 128 images took 0.5–1.7 s depending on the step (3.9–13.3 ms an image); evaluation
+ * is taken as a third of a training image's cost (a forward pass of three).
+ */
+export const RECORDED_REPLAY_RATE = {
+  source: 'notebook 02, "Why this scale": pilot runs on the 2-core CPU, 0.5–1.7 s per training step of 128 images',
+  msPerTrainImage: { low: 500 / 128, high: 1700 / 128 },
+  evalFraction: 1 / 3,
+} as const;
+
+/** Estimated minutes of a plan's training when nothing is cached: low (fastest step's rate) to high (slowest's). */
+export function estimateReplayMinutes(plan: ReplayPlan, r = RECORDED_REPLAY_RATE): { runs: number; low: number; high: number } {
+  const images = plan.trainImages * plan.epochs + plan.valImages * r.evalFraction;
+  const per = (ms: number) => (plan.runs.length * images * ms) / 60_000;
+  return { runs: plan.runs.length, low: per(r.msPerTrainImage.low), high: per(r.msPerTrainImage.high) };
 }
 
 export interface ReplayResult {
   step: RoadmapStep;
   config: TrainConfig;
   runDir: string;
-  /** True when the finished run was read from its cache folder instead of trained now. */
+  /** True when every seed's finished run was read from its cache folder instead of trained now. */
   cached: boolean;
   params: number;
   /** MACs of the trained model at the plan's input size. */
   macs: number;
-  /** Top-1 (%) of the final model on the validation set. */
+  /** Mean top-1 (%) of the final models on the validation set, over seeds. */
   top1: number;
-  /** Training time (evaluation excluded), as measured when the run was trained. */
+  /** Top-1 (%) over seeds: mean, sample std, count. */
+  top1Stat: Stat;
+  /** Top-1 (%) of each seed's run, in seed order. */
+  top1Seeds: number[];
+  /** Training time of all the step's runs (evaluation excluded), as measured when each was trained. */
   trainMinutes: number;
-  /** Validation images per second of the final evaluation. */
+  /** Runs of the step read from the cache. */
+  cachedRuns: number;
+  /** Validation images per second of the final evaluation (mean over seeds). */
   evalImagesPerSec: number;
 }
 
-function resultOf(step: RoadmapStep, config: TrainConfig, run: RunRecord, cached: boolean, size: number): ReplayResult {
-  if (!run.eval || !run.summary) throw new Error(`replay run ${run.dir} has no final evaluation`);
-  const model = withoutInit(() => createModel(config.model.name!, { numClasses: run.eval!.classes.length, ...config.model.options }));
+function resultOf(step: RoadmapStep, runs: Array<{ config: TrainConfig; run: RunRecord; cached: boolean }>, size: number): ReplayResult {
+  for (const { run } of runs) if (!run.eval || !run.summary) throw new Error(`replay run ${run.dir} has no final evaluation`);
+  const config = runs[0].config;
+  const model = withoutInit(() => createModel(config.model.name!, { numClasses: runs[0].run.eval!.classes.length, ...config.model.options }));
   const c = complexity(model, size);
   model.dispose();
+  const top1Seeds = runs.map(({ run }) => run.eval!.model.top1 * 100);
+  const top1Stat = meanStd(top1Seeds);
   return {
-    step, config, runDir: run.dir, cached, params: c.params, macs: c.macs, top1: run.eval.model.top1 * 100,
-    trainMinutes: run.summary.trainMinutes, evalImagesPerSec: run.eval.model.imagesPerSec,
+    step, config, runDir: runs[0].run.dir, cached: runs.every((r) => r.cached), cachedRuns: runs.filter((r) => r.cached).length,
+    params: c.params, macs: c.macs, top1: top1Stat.mean, top1Stat, top1Seeds,
+    trainMinutes: runs.reduce((a, { run }) => a + run.summary!.trainMinutes, 0),
+    evalImagesPerSec: runs.reduce((a, { run }) => a + run.eval!.model.imagesPerSec, 0) / runs.length,
   };
 }
 
@@ -149,58 +238,64 @@ export interface ReplayOptions {
   dataDir?: string;
   log?: (line: string) => void;
   progress?: boolean;
+  scale?: ReplayScale;
 }
 
-/** Trains (or reads back) every step of the mode's plan, in roadmap order. */
+/** Trains (or reads back) every step × seed of the mode's plan, in roadmap order. */
 export async function runReplay(mode: Mode, o: ReplayOptions = {}): Promise<ReplayResult[]> {
-  const plan = replayPlan(mode, o.dataDir);
+  const plan = replayPlan(mode, o.dataDir, o.scale);
   const root = o.root ?? path.join('runs', 'roadmap-replay', mode);
   const log = o.log ?? ((l: string) => console.log(l));
   const out: ReplayResult[] = [];
-  for (const [i, step] of plan.steps.entries()) {
-    const config = plan.configs[i];
-    const dir = cachedRunDir(config, root);
-    const before = readRun(dir);
-    if (before?.finished) {
-      log(`[${i + 1}/${plan.steps.length}] ${step.id}: cached run reused (${dir}), not retrained`);
-    } else {
-      log(`[${i + 1}/${plan.steps.length}] ${step.id}: ${before ? 'resuming' : 'training'} → ${dir}`);
+  let i = 0;
+  for (const step of plan.steps) {
+    const runs: Array<{ config: TrainConfig; run: RunRecord; cached: boolean }> = [];
+    for (const { config, seed } of plan.runs.filter((r) => r.step === step)) {
+      i++;
+      const dir = cachedRunDir(config, root);
+      const before = readRun(dir);
+      const what = `[${i}/${plan.runs.length}] ${step.id} seed ${seed}`;
+      if (before?.finished) log(`${what}: cached run reused (${dir}), not retrained`);
+      else log(`${what}: ${before ? 'resuming' : 'training'} → ${dir}`);
+      const run = await cachedRun(config, root, { log, progress: o.progress ?? false, standIn: mode === 'smoke' });
+      runs.push({ config, run, cached: run.cached });
     }
-    const run = await cachedRun(config, root, { log, progress: o.progress ?? false, standIn: mode === 'smoke' });
-    out.push(resultOf(step, config, run, run.cached, plan.size));
+    out.push(resultOf(step, runs, plan.size));
   }
   return out;
 }
 
 export interface TrendRow {
+  key: string;
+  title: string;
   step: RoadmapStep;
   parent: RoadmapStep;
-  /** Top-1 change from the parent step, percentage points. */
+  /** Mean top-1 change over seeds, percentage points. */
   oursDelta: number;
+  /** Its standard error over seeds (Welch). */
+  se: number;
   paperDelta: number;
-  /** Two standard errors of a difference of two accuracies on the validation set (binomial). */
+  /** Two standard errors of the change: the band a change must leave to be resolved. */
   noise: number;
   /**
-   * 'agrees': same direction as the paper, beyond the noise; 'opposite': the other direction beyond
-   * the noise; 'within noise': ours moved less than `noise`; 'paper flat': ours moved beyond the noise
-   * where the paper moved less than 0.1 point.
+   * By the rule of ./verdict.ts: 'reproduces' (resolved, the paper's direction), 'reverses' (resolved, the other
+   * direction), 'paper flat' (resolved where the paper moved less than 0.1 point), 'not resolved' (within 2·SE).
    */
-  verdict: 'agrees' | 'opposite' | 'within noise' | 'paper flat';
+  verdict: 'reproduces' | 'reverses' | 'paper flat' | 'not resolved';
 }
 
-/** Each step's top-1 change from its parent, ours against the paper's, for the steps whose parent ran. */
-export function compareTrends(results: ReplayResult[], valImages: number): TrendRow[] {
+/** Each planned transition's change of top-1 over seeds, ours against the paper's, with its verdict. */
+export function compareTrends(results: ReplayResult[], transitions: Transition[]): TrendRow[] {
   const byId = new Map(results.map((r) => [r.step.id, r]));
-  return results.flatMap((r) => {
-    const parentResult = r.step.parent ? byId.get(r.step.parent) : undefined;
-    if (!parentResult) return [];
-    const oursDelta = r.top1 - parentResult.top1;
-    const paperDelta = (r.step.paper.top1 ?? NaN) - (parentResult.step.paper.top1 ?? NaN);
-    const p = (r.top1 + parentResult.top1) / 200;
-    const noise = 2 * 100 * Math.sqrt((2 * p * (1 - p)) / valImages);
+  return transitions.flatMap((t) => {
+    const to = byId.get(t.to.id);
+    const from = byId.get(t.from.id);
+    if (!to || !from) return [];
+    const d = seedDiff(to.top1Stat, from.top1Stat);
+    const paperDelta = (t.to.paper.top1 ?? NaN) - (t.from.paper.top1 ?? NaN);
     const paperSign = Math.abs(paperDelta) < 0.1 ? 0 : Math.sign(paperDelta);
-    const verdict: TrendRow['verdict'] = Math.abs(oursDelta) < noise ? 'within noise'
-      : paperSign === 0 ? 'paper flat' : Math.sign(oursDelta) === paperSign ? 'agrees' : 'opposite';
-    return [{ step: r.step, parent: parentResult.step, oursDelta, paperDelta, noise, verdict }];
+    const verdict: TrendRow['verdict'] = !d.resolved ? 'not resolved'
+      : paperSign === 0 ? 'paper flat' : Math.sign(d.diff) === paperSign ? 'reproduces' : 'reverses';
+    return [{ key: t.key, title: t.title, step: t.to, parent: t.from, oursDelta: d.diff, se: d.se, paperDelta, noise: 2 * d.se, verdict }];
   });
 }

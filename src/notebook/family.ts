@@ -9,7 +9,8 @@ import type { Trace } from './plot';
 import {
   type SpeedPlan, type SpeedResult, allLoads, imagesPerSecondRange, loadRange, measureSpeeds, medianRange,
 } from './speed';
-import { type Row, vsPaper } from './table';
+import { type Row, STUDY_SUFFIX, vsPaper } from './table';
+import { studyTable1Row } from '../experiments/study-figures';
 
 export { allLoads, loadRange } from './speed';
 
@@ -51,18 +52,32 @@ export function matchesPaper(r: FamilyCount): 'yes' | 'NO' | '—' {
   return Math.round(r.params / 1e6) === r.paper.paramsM && Math.round(r.macs / 1e8) / 10 === r.paper.gflops ? 'yes' : 'NO';
 }
 
-/** Table 1's parameter and FLOPs columns, ours beside the paper's. */
+/**
+ * Table 1's parameter and FLOPs columns, ours beside the paper's, and the ImageNet top-1 the paper and the study
+ * print (quoted: this project does not train on ImageNet; the section on released weights scores them).
+ */
 export function table1Rows(counted: FamilyCount[]): Row[] {
-  return counted.map((r) => ({
-    model: r.model,
-    resolution: `${r.size}²`,
-    ...vsPaper('params, M', r.paper?.paramsM, r.params / 1e6),
-    ...vsPaper('GFLOPs', r.paper?.gflops, r.macs / 1e9),
-    'MACs (exact)': r.macs,
-    'paper section': r.paper ? r.paper.section : '—',
-    'matches paper': matchesPaper(r),
-  }));
+  return counted.map((r) => {
+    const study = studyTable1Row(r.model, r.size);
+    return {
+      model: r.model,
+      resolution: `${r.size}²`,
+      ...vsPaper('params, M', r.paper?.paramsM, r.params / 1e6),
+      ...vsPaper('GFLOPs', r.paper?.gflops, r.macs / 1e9),
+      'MACs (exact)': r.macs,
+      'paper section': r.paper ? r.paper.section : '—',
+      'matches paper': matchesPaper(r),
+      'top-1 % (paper)': r.paper?.top1 ?? null,
+      [`top-1 %, paper as printed${STUDY_SUFFIX}`]: study?.paperAsPrinted ?? null,
+      [`top-1 %, its "Ours"${STUDY_SUFFIX}`]: study?.studyOurs ?? null,
+    };
+  });
 }
+
+/** The note under Table 1: where each column comes from. */
+export const TABLE1_NOTE = 'paper: Liu et al. 2022, Table 1 (ImageNet-1K rows where printed, else the ImageNet-22K rows; top-1 on ImageNet-1K val ' +
+  'of the row\'s section); FLOPs = multiply-accumulates. study: the reproduction study\'s Table 1, quoted as printed (224 px, ' +
+  'ImageNet-1K): the paper\'s figures as it prints them, and its own reproduction ("Ours"). Top-1 columns are quoted, not measured here.';
 
 /** The row of one model at one size (throws when it was not counted). */
 export function familyCount(counted: FamilyCount[], model: string, size: number): FamilyCount {

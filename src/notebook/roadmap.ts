@@ -193,29 +193,34 @@ export function replayModelRows(plan: ReplayPlan): Row[] {
   });
 }
 
-/** The replay table: top-1 and its change from the parent, ours beside the paper's, with the noise band. */
-export function replayRows(replay: ReplayResult[], trends: TrendRow[], size: number): Row[] {
-  const byId = new Map(trends.map((t) => [t.step.id, t]));
-  return replay.map((r) => {
-    const t = byId.get(r.step.id);
-    return {
-      step: r.step.id,
-      [`MMACs at ${size}²`]: r.macs / 1e6,
-      'params, M': r.params / 1e6,
-      ...vsPaper('top-1', r.step.paper.top1, r.top1),
-      ...vsPaper('Δ top-1 vs parent', t?.paperDelta, t?.oursDelta),
-      '±2σ (ours)': t?.noise,
-      trend: t?.verdict ?? '—',
-      'train min': r.trainMinutes,
-      run: r.cached ? 'cached' : 'trained now',
-    };
-  });
+/** The replay table: each step's top-1 over seeds (mean ± std) beside the paper's. */
+export function replayRows(replay: ReplayResult[], size: number): Row[] {
+  return replay.map((r) => ({
+    step: r.step.id,
+    [`MMACs at ${size}²`]: r.macs / 1e6,
+    'params, M': r.params / 1e6,
+    ...vsPaper('top-1', r.step.paper.top1, `${fmt(r.top1Stat.mean, 2)} ± ${fmt(r.top1Stat.std, 2)}`),
+    seeds: r.top1Stat.n,
+    'top-1 per seed': r.top1Seeds.map((x) => fmt(x, 2)).join(', '),
+    'train min (all seeds)': r.trainMinutes,
+    runs: r.cached ? 'cached' : `${r.cachedRuns} of ${r.top1Stat.n} cached`,
+  }));
 }
 
-/** Figure 2 as three panels: GFLOPs (paper, ours, with ConvNeXt-B), the paper's top-1, our replay's top-1. */
+/** The transitions table: each decisive change, ours (Δ of means ± 2·SE over seeds) beside the paper's, with its verdict. */
+export function transitionRows(trends: TrendRow[]): Row[] {
+  return trends.map((t) => ({
+    transition: `${t.parent.id.slice(0, 2)} → ${t.step.id.slice(0, 2)} ${t.title}`,
+    ...vsPaper('Δ top-1', t.paperDelta, t.oursDelta),
+    '2·SE (ours)': t.noise,
+    verdict: t.verdict,
+  }));
+}
+
+/** Figure 2 as three panels: GFLOPs (paper, ours, with ConvNeXt-B), the paper's top-1, our replay's top-1 (mean ± std). */
 export function roadmapFigure(built: Map<string, StepCount>, convnextB: RegimeEnd, replay: ReplayResult[], mode: Mode): { traces: Trace[]; opts: ChartOptions } {
   const labels = ROADMAP.map((s) => `${s.id.slice(0, 2)} ${s.title}`);
-  const replayTop1 = new Map(replay.map((r) => [r.step.id, r.top1]));
+  const replayTop1 = new Map(replay.map((r) => [r.step.id, r.top1Stat]));
   const bLabel = 'ConvNeXt-B (ResNet-200 regime)';
   const traces: Trace[] = [
     { type: 'bar', orientation: 'h', name: 'GFLOPs (paper)', y: [...labels, bLabel], x: [...ROADMAP.map((s) => s.paper.gflops), CONVNEXT_B_PAPER.gflops],
@@ -224,7 +229,8 @@ export function roadmapFigure(built: Map<string, StepCount>, convnextB: RegimeEn
       marker: { color: '#1f77b4' }, xaxis: 'x', yaxis: 'y' },
     { type: 'bar', orientation: 'h', name: 'ImageNet top-1 (paper)', y: labels, x: ROADMAP.map((s) => s.paper.top1!),
       marker: { color: '#999' }, xaxis: 'x2', yaxis: 'y' },
-    { type: 'bar', orientation: 'h', name: `replay top-1 (ours, ${mode})`, y: labels, x: ROADMAP.map((s) => replayTop1.get(s.id) ?? null) as number[],
+    { type: 'bar', orientation: 'h', name: `replay top-1 (ours, ${mode}, mean ± std)`, y: labels, x: ROADMAP.map((s) => replayTop1.get(s.id)?.mean ?? null) as number[],
+      error_x: { type: 'data', array: ROADMAP.map((s) => replayTop1.get(s.id)?.std ?? null) as number[] },
       marker: { color: '#d62728' }, xaxis: 'x3', yaxis: 'y' },
   ];
   return {
@@ -241,73 +247,80 @@ export function roadmapFigure(built: Map<string, StepCount>, convnextB: RegimeEn
   };
 }
 
-/** Top-1 along the roadmap, the paper's (left axis) and the replay's (right axis). */
+/** Top-1 along the roadmap: the paper's curve (left axis) and our mean ± std over seeds (right axis, error bars). */
 export function trendFigure(replay: ReplayResult[], mode: Mode): { traces: Trace[]; opts: ChartOptions } {
   const x = replay.map((r) => r.step.id.slice(0, 2));
   return {
     traces: [
       { type: 'scatter', mode: 'lines+markers', name: 'paper (ImageNet-1K)', x, y: replay.map((r) => r.step.paper.top1!), yaxis: 'y' },
-      { type: 'scatter', mode: 'lines+markers', name: `ours (replay, ${mode})`, x, y: replay.map((r) => r.top1), yaxis: 'y2' },
+      { type: 'scatter', mode: 'lines+markers', name: `ours (replay, ${mode}, mean ± std over seeds)`, x, y: replay.map((r) => r.top1Stat.mean),
+        error_y: { type: 'data', array: replay.map((r) => r.top1Stat.std), visible: true }, yaxis: 'y2' },
     ],
     opts: {
       title: 'Top-1 along the roadmap: paper vs replay', xTitle: 'step', yTitle: 'paper top-1 %', mode,
-      layout: { yaxis2: { overlaying: 'y', side: 'right', title: { text: 'replay top-1 %' } }, xaxis: { type: 'category' } },
+      layout: { yaxis2: { overlaying: 'y', side: 'right', title: { text: 'replay top-1 % (mean ± std)' } }, xaxis: { type: 'category' } },
     },
   };
 }
 
-const VERDICTS: TrendRow['verdict'][] = ['agrees', 'opposite', 'paper flat', 'within noise'];
+const VERDICTS: TrendRow['verdict'][] = ['reproduces', 'reverses', 'paper flat', 'not resolved'];
 
-/** The steps of each verdict, one line each: "agrees: 07, 16". */
+const tname = (t: TrendRow) => `${t.parent.id.slice(0, 2)}→${t.step.id.slice(0, 2)}`;
+
+/** The transitions of each verdict, one line each: "reproduces: 01→02, 15→16". */
 export function verdictLines(trends: TrendRow[]): string {
-  return VERDICTS.map((v) => `${v}: ${trends.filter((t) => t.verdict === v).map((t) => t.step.id.slice(0, 2)).join(', ') || '—'}`).join('\n');
+  return VERDICTS.map((v) => `${v}: ${trends.filter((t) => t.verdict === v).map(tname).join(', ') || '—'}`).join('\n');
 }
 
-/** "07 (ours −2.9, paper −0.7 points)" for each trend row. */
+/** "stage ratio (01→02; ours +2.9 ± 0.4, paper +0.6 points)" for each trend row. */
 function trendList(rows: TrendRow[]): string {
-  return listWords(rows.map((t) => `${t.step.id.slice(0, 2)} ${t.step.title} (ours ${signed(t.oursDelta)}, paper ${signed(t.paperDelta)})`), 'none');
+  return listWords(rows.map((t) => `${t.title} (${tname(t)}; ours ${signed(t.oursDelta)} ± ${fmt(t.se, 1)}, paper ${signed(t.paperDelta)})`), 'none');
 }
 
 /**
- * What the replay measured, in Markdown: its size and spread, which changes agree with the paper beyond
- * the noise, which go the other way, which are within it, where ResNet-50 and ConvNeXt-T end, and the
- * fastest and slowest runs. Every figure comes from `replay`, `trends` and `plan`.
+ * What the replay measured, in Markdown, transition by transition: its size and seed spread, which transitions
+ * reproduce the paper's direction beyond 2·SE over seeds, which reverse it, which are not resolved, where ResNet-50
+ * and ConvNeXt-T end, and the time it took. Every figure comes from `replay`, `trends` and `plan`.
  */
 export function replayFindings(replay: ReplayResult[], trends: TrendRow[], plan: ReplayPlan): string {
   if (replay.length === 0) return 'No replay runs.';
   const minutes = replay.reduce((s, r) => s + r.trainMinutes, 0);
-  const cached = replay.filter((r) => r.cached).length;
-  const top1 = replay.map((r) => r.top1);
-  const noise = trends.map((t) => t.noise);
+  const runs = replay.reduce((s, r) => s + r.top1Stat.n, 0);
+  const cached = replay.reduce((s, r) => s + r.cachedRuns, 0);
+  const stds = replay.map((r) => r.top1Stat.std).filter((x) => Number.isFinite(x));
   const paperMoves = trends.map((t) => Math.abs(t.paperDelta)).filter((d) => d >= 0.1).sort((a, b) => a - b);
   const updates = plan.batchSize ? Math.floor(plan.trainImages / plan.batchSize) * plan.epochs : undefined;
   const by = (v: TrendRow['verdict']) => trends.filter((t) => t.verdict === v);
   const first = replay[0];
   const last = replay[replay.length - 1];
-  const slowest = replay.reduce((a, b) => (b.trainMinutes > a.trainMinutes ? b : a));
-  const fastest = replay.reduce((a, b) => (b.trainMinutes < a.trainMinutes ? b : a));
   const range = (xs: number[]) => {
     const [lo, hi] = [fmt(Math.min(...xs), 1), fmt(Math.max(...xs), 1)];
     return lo === hi ? lo : `${lo}–${hi}`;
   };
   const lines = [
-    `**This run (${plan.mode} mode, runs in \`runs/roadmap-replay/${plan.mode}/\`, ${cached} of ${replay.length} read from the cache):**`,
-    `${replay.length} runs, ${fmt(minutes, 1)} minutes of training in all. Every model saw ${fmt(plan.trainImages * plan.epochs, 0)} training images`,
-    `${updates !== undefined ? `(${fmt(updates, 0)} updates) ` : ''}and top-1 lands between ${fmt(Math.min(...top1), 1)}% and ${fmt(Math.max(...top1), 1)}%.`,
-    noise.length
-      ? `With one seed and ${fmt(plan.valImages, 0)} validation images, a step's change has to exceed about ±${range(noise)} points ` +
-        '(two binomial standard errors; seed-to-seed variation comes on top) to mean anything' +
-        (paperMoves.length ? `; the paper's steps move by ${fmt(paperMoves[0], 1)}–${fmt(paperMoves[paperMoves.length - 1], 1)} points (median ${fmt(paperMoves[Math.floor(paperMoves.length / 2)], 1)}).` : '.')
+    `**This run (${plan.mode} mode, runs in \`runs/roadmap-replay/${plan.mode}/\`, ${cached} of ${runs} read from the cache):**`,
+    `${replay.length} steps × ${plan.seeds.length} seeds = ${runs} runs, ${fmt(minutes, 1)} minutes of training in all. Every model saw ${fmt(plan.trainImages * plan.epochs, 0)} training images`,
+    `${updates !== undefined ? `(${fmt(updates, 0)} updates) ` : ''}and mean top-1 lands between ${fmt(Math.min(...replay.map((r) => r.top1)), 1)}% and ${fmt(Math.max(...replay.map((r) => r.top1)), 1)}%.`,
+    stds.length
+      ? `The seed-to-seed std of a step's top-1 is ${range(stds)} points on ${fmt(plan.valImages, 0)} validation images; a transition is resolved when its ` +
+        `change of mean exceeds 2·SE (${trends.length ? range(trends.map((t) => t.noise)) : '—'} points here)` +
+        (paperMoves.length ? `, where the paper's transitions move by ${fmt(paperMoves[0], 1)}–${fmt(paperMoves[paperMoves.length - 1], 1)} points.` : '.')
       : '',
     '',
-    `* **Agrees with the paper beyond the noise:** ${trendList(by('agrees'))}.`,
-    `* **Goes the other way beyond the noise:** ${trendList(by('opposite'))}.`,
-    `* **Moves beyond the noise where the paper is flat:** ${trendList(by('paper flat'))}.`,
-    `* **Within the noise:** ${listWords(by('within noise').map((t) => t.step.id.slice(0, 2)), 'none')}.`,
-    `* **End points:** ${first.step.title} (${first.step.id.slice(0, 2)}) reaches ${fmt(first.top1, 1)}% and ${last.step.title} (${last.step.id.slice(0, 2)}) ` +
-      `${fmt(last.top1, 1)}%, ${last.top1 >= first.top1 ? 'above' : 'below'} it; the paper has ${fmt(first.step.paper.top1, 1)}% → ${fmt(last.step.paper.top1, 1)}% (quoted).`,
-    `* **Training time:** slowest ${slowest.step.id.slice(0, 2)} ${slowest.step.title} (${fmt(slowest.trainMinutes, 1)} min), fastest ` +
-      `${fastest.step.id.slice(0, 2)} ${fastest.step.title} (${fmt(fastest.trainMinutes, 1)} min).`,
+    `* **Reproduces the paper's direction:** ${trendList(by('reproduces'))}.`,
+    `* **Reverses it:** ${trendList(by('reverses'))}.`,
+    `* **Moves where the paper is flat:** ${trendList(by('paper flat'))}.`,
+    `* **Not resolved here** (within 2·SE): ${trendList(by('not resolved'))}.`,
+    `* **End points:** ${first.step.title} (${first.step.id.slice(0, 2)}) reaches ${fmt(first.top1, 1)} ± ${fmt(first.top1Stat.std, 1)}% and ${last.step.title} (${last.step.id.slice(0, 2)}) ` +
+      `${fmt(last.top1, 1)} ± ${fmt(last.top1Stat.std, 1)}%, ${last.top1 >= first.top1 ? 'above' : 'below'} it; the paper has ${fmt(first.step.paper.top1, 1)}% → ${fmt(last.step.paper.top1, 1)}% (quoted).`,
   ];
   return lines.filter((l, i) => l !== '' || i === 4).join('\n');
+}
+
+/** The replay's budget and its estimated cost when nothing is cached, from the recorded per-image rates. */
+export function replayBudgetText(plan: ReplayPlan, est: { runs: number; low: number; high: number }, source: string): string {
+  const which = plan.steps.length === ROADMAP.length ? `all ${plan.steps.length} steps` : `the ${plan.steps.length} steps of the paper's decisive transitions (${plan.steps.map((s) => s.id.slice(0, 2)).join(', ')})`;
+  return `**Budget (${plan.mode} mode):** ${which} × seeds ${plan.seeds.join(', ')} = ${est.runs} runs; ${plan.description}. ` +
+    `Estimated training time when nothing is cached: ${fmt(est.low, 0)}–${fmt(est.high, 0)} min on the 2-core machine ` +
+    `(from ${source}); the findings below give the measured time.`;
 }

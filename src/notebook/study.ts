@@ -5,9 +5,14 @@ import {
   type AblationRuns, type AblationSettings, type ClaimCheck, type Comparison, type RowSummary, TRANSFER_LABEL,
   ablationTrainMinutes, formatStat, meanCurve, studyComplexity,
 } from '../experiments/study-ablation';
-import { fmt } from './markdown';
+import type { Conclusion } from '../experiments/study-conclusions';
+import { type ExtensionResult, type StudyEstimate, secondsPerFlowerEpoch, RECORDED_STUDY_RUN } from '../experiments/study-extensions';
+import { QUICK_STUDY_SCALE } from '../experiments/study-ablation';
+import { STUDY_TABLE3, STUDY_TABLE3_SETTING } from '../experiments/study-figures';
+import { RESOLVE_FACTOR } from '../experiments/verdict';
+import { fmt, listWords, signed } from './markdown';
 import type { Trace } from './plot';
-import { type Row, vsPaper } from './table';
+import { type Row, vsStudy } from './table';
 
 /** Parameters and MACs of the seven configurations: the mode's architecture and ConvNeXt-T at 224 px. */
 export function studySizeRows(s: AblationSettings): Row[] {
@@ -37,19 +42,19 @@ export function trainingSettingsRows(s: AblationSettings): Row[] {
   ];
 }
 
-/** Figures of the study's Table 3 by row key (none could be found: every "study" cell shows "—"). */
+/** Figures of the study's Table 3 by row key (accuracies in %); a row without figures shows "—". */
 export type StudyTable3 = Record<string, { trainLoss?: number; trainAcc?: number; valLoss?: number; valAcc?: number }>;
 
-/** Table 3: mean ± std over seeds of the final epoch, beside the study's figures where known. */
-export function table3Rows(rows: RowSummary[], study: StudyTable3 = {}): Row[] {
+/** Table 3: mean ± std over seeds of the final epoch, beside the study's printed figures (STUDY_TABLE3, quoted). */
+export function table3Rows(rows: RowSummary[], study: StudyTable3 = STUDY_TABLE3): Row[] {
   return rows.map((r) => {
     const st = study[r.key] ?? {};
     return {
       configuration: r.label,
-      ...vsPaper('train-loss', st.trainLoss, formatStat(r.trainLoss, 3)),
-      ...vsPaper('train-acc %', st.trainAcc, formatStat(r.trainAcc, 1, 100)),
-      ...vsPaper('val-loss', st.valLoss, formatStat(r.valLoss, 3)),
-      ...vsPaper('val-acc %', st.valAcc, formatStat(r.valAcc, 1, 100)),
+      ...vsStudy('train-loss', st.trainLoss, formatStat(r.trainLoss, 3)),
+      ...vsStudy('train-acc %', st.trainAcc, formatStat(r.trainAcc, 1, 100)),
+      ...vsStudy('val-loss', st.valLoss, formatStat(r.valLoss, 3)),
+      ...vsStudy('val-acc %', st.valAcc, formatStat(r.valAcc, 1, 100)),
       params: r.params,
       MMACs: r.macs / 1e6,
       'train img/s': Math.round(r.trainImagesPerSec.mean),
@@ -132,4 +137,94 @@ export function ablationTimingText(runs: AblationRuns, rows: RowSummary[], s: Ab
         `(${fmt(Math.min(...attention) / plain.trainImagesPerSec.mean, 2)}–${fmt(Math.max(...attention) / plain.trainImagesPerSec.mean, 2)}× the plain rate).` : '.'));
   }
   return parts.join(' ');
+}
+
+/** The note under Table 3: where the study's columns come from, and what ours are. */
+export const TABLE3_NOTE = `(study) columns: the reproduction study's Table 3, quoted as printed (${STUDY_TABLE3_SETTING}); ` +
+  '(ours): mean ± sample std over our seeds, final epoch, at the settings above';
+
+/** The verdict rule in words, from ./verdict.ts. */
+export const VERDICT_RULE_TEXT = `A difference Δ of mean accuracy is *resolved* when |Δ| > ${RESOLVE_FACTOR}·SE, with SE = √(s₁²/n₁ + s₂²/n₂) over ` +
+  'the seeds of each side (Welch) and at least two seeds a side; then the claim *reproduces* (Δ in the claimed direction) or *reverses* ' +
+  '(the other direction). Otherwise it is **not resolved here**: within the seed spread, neither a win nor a loss. "About the same" ' +
+  `reproduces when the whole band Δ ± ${RESOLVE_FACTOR}·SE lies within ±1 point.`;
+
+const pt = (x: number) => signed(100 * x, 1);
+
+/** The study's conclusions, one row each: the test, the study's own difference, ours ± SE, and the verdict. */
+export function conclusionRows(conclusions: Conclusion[]): Row[] {
+  return conclusions.map((c) => ({
+    'the study\'s conclusion': c.claim,
+    test: c.test,
+    'Δ points (study, one run)': c.study.map((d) => pt(d.diff)).join(' / ') || '—',
+    'Δ ± SE points (ours)': c.ours.map((d) => `${pt(d.diff)} ± ${fmt(100 * d.se, 1)}`).join(' / ') || '—',
+    verdict: c.verdict,
+  }));
+}
+
+/**
+ * What the conclusions table says, in words, from the run: the plain row against the study's regime (≥ 70% val acc),
+ * then which conclusions reproduce, reverse, or are not resolved.
+ */
+export function conclusionsText(conclusions: Conclusion[], rows: RowSummary[], s: AblationSettings, target = 0.7): string {
+  const plain = rows.find((r) => r.key === 'convnext');
+  const by = (v: Conclusion['verdict']) => conclusions.filter((c) => c.verdict === v).map((c) => c.claim);
+  const regime = plain
+    ? `The plain ConvNeXt reaches ${fmt(100 * plain.valAcc.mean, 1)} ± ${fmt(100 * plain.valAcc.std, 1)}% validation accuracy over ${plain.valAcc.n} seed(s) ` +
+      `(the study: ${fmt(STUDY_TABLE3.convnext.valAcc, 1)}%), ${plain.valAcc.mean >= target ? 'at or above' : 'below'} the ${fmt(100 * target, 0)}% of the study's regime` +
+      (plain.valAcc.mean >= target ? ', so the conclusions below are tested where the study made them.' :
+        `; ${s.mode === 'quick' ? 'the quick budget (QUICK_STUDY_SCALE) did not get there, so' : 'in this mode'} the verdicts below are about an earlier stage of training than the study's.`)
+    : 'No plain ConvNeXt row in this run.';
+  return [
+    `**This run (${s.mode} mode, ${s.epochs} epoch(s) at ${s.inputSize} px, seeds ${s.seeds.join(', ')}):** ${regime}`,
+    '',
+    `* **Reproduces:** ${listWords(by('reproduces'), 'none')}.`,
+    `* **Reverses:** ${listWords(by('reverses'), 'none')}.`,
+    `* **Not resolved here** (within the seed spread): ${listWords(by('not resolved here'), 'none')}.`,
+  ].join('\n');
+}
+
+/** The extension section's table: one row per arm, with the comparison it belongs to. */
+export function extensionRows(results: ExtensionResult[]): Row[] {
+  return results.flatMap((r) => [r.a, r.b].map((a, i) => ({
+    comparison: i === 0 ? r.comparison.title : '',
+    configuration: a.arm.label,
+    'val-acc % (ours)': formatStat(a.stats.valAcc, 1, 100),
+    'train-acc % (ours)': formatStat(a.stats.trainAcc, 1, 100),
+    params: a.params,
+    MMACs: a.macs / 1e6,
+    'train min per run': formatStat(a.minutes, 2),
+    seeds: a.stats.valAcc.n,
+  })));
+}
+
+/** One line per comparison: its verdict (from the run). */
+export function extensionVerdictText(results: ExtensionResult[]): string {
+  return results.map((r) => `* **${r.comparison.title}:** ${r.verdict}.`).join('\n');
+}
+
+/** The estimate of the notebook's training time in a mode, in words, with the recorded figure it comes from. */
+export function studyEstimateText(e: StudyEstimate, s: AblationSettings): string {
+  const r = RECORDED_STUDY_RUN;
+  return `**Estimated training time of this mode's settings when nothing is cached** (${s.epochs} epochs at ${s.inputSize} px, ` +
+    `${s.seeds.length} seeds): Table 3 ${e.table3Runs} runs ≈ ${fmt(e.table3, 0)} min, extensions ${e.extensionRuns} new runs ≈ ` +
+    `${fmt(e.extensions, 0)} min, transfer row ${e.transferRuns} runs and the pretraining ≈ ${fmt(e.transfer, 0)} min; **≈ ${fmt(e.total, 0)} min** ` +
+    `in all on the 2-core machine. From the one recorded quick run (${r.source}: ${r.minutes} min for ${r.flowerRuns} runs × ${r.epochs} epochs at ` +
+    `${r.inputSize} px and the pretraining), ${fmt(secondsPerFlowerEpoch(s.inputSize), 1)} s per run-epoch on average over the rows` +
+    ' (the CBAM rows take about twice the plain row\'s time); the measured time is in the line after the training log.';
+}
+
+/** The mode's scale in words, and in quick mode why it is what it is (QUICK_STUDY_SCALE). */
+export function studyScaleText(s: AblationSettings): string {
+  const arch = STUDY_ARCHS[s.arch];
+  const what = `**${s.mode} mode** trains \`study_${s.arch}_<row>\` (blocks ${arch.depths.join('-')}, widths ${arch.dims.join('-')}) at ` +
+    `${s.inputSize}×${s.inputSize} for ${s.epochs} epoch(s), batch ${s.batchSize}, over seeds ${s.seeds.join(', ')}.`;
+  if (s.mode !== 'quick') return what;
+  const q = QUICK_STUDY_SCALE;
+  return `${what} Why (\`QUICK_STUDY_SCALE\` in \`src/experiments/study-ablation.ts\`): at the earlier quick budget (5 epochs, quoted from ` +
+    'that run) every row underfit, the plain ConvNeXt at 52.9 ± 1.4% validation accuracy with training accuracy no higher, against the ' +
+    `study's ${fmt(STUDY_TABLE3.convnext.valAcc, 1)}%; with train ≈ val the missing ingredient is updates, not capacity or resolution, so quick mode keeps the ` +
+    `\`${q.arch}\` model at ${q.inputSize} px, whose training rate on this CPU is recorded, and trains ${q.epochs} epochs with ${q.warmupEpochs} of warmup. ` +
+    'The target is the plain row at ≥ 70%, the study\'s regime, so that its conclusions are tested where it made them; the sentence under ' +
+    'the conclusions says whether this run got there.';
 }

@@ -33,10 +33,17 @@ export interface TableOptions {
 
 export const PAPER_SUFFIX = ' (paper)';
 export const OURS_SUFFIX = ' (ours)';
+/** The reproduction study's quoted figures: rendered like the paper's (grey), since neither is measured here. */
+export const STUDY_SUFFIX = ' (study)';
 
 /** The column pair for one quantity: `{ 'GFLOPs (paper)': 4.5, 'GFLOPs (ours)': 4.46 }`. */
 export function vsPaper(quantity: string, paper: number | string | null | undefined, ours: Cell): Row {
   return { [quantity + PAPER_SUFFIX]: paper ?? null, [quantity + OURS_SUFFIX]: ours };
+}
+
+/** The column pair for one quantity beside the reproduction study's figure: `{ 'val-acc % (study)': 72, 'val-acc % (ours)': … }`. */
+export function vsStudy(quantity: string, study: number | string | null | undefined, ours: Cell): Row {
+  return { [quantity + STUDY_SUFFIX]: study ?? null, [quantity + OURS_SUFFIX]: ours };
 }
 
 function isFrameLike(source: unknown): source is FrameLike {
@@ -72,7 +79,7 @@ function formatFor(column: string, value: Cell, digits: TableOptions['digits']):
 }
 
 function columnStyle(column: string): string {
-  if (column.endsWith(PAPER_SUFFIX)) return 'color:#666;font-style:italic;';
+  if (column.endsWith(PAPER_SUFFIX) || column.endsWith(STUDY_SUFFIX)) return 'color:#666;font-style:italic;';
   if (column.endsWith(OURS_SUFFIX)) return 'font-weight:bold;';
   return '';
 }

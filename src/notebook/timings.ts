@@ -26,21 +26,21 @@ export interface ModeTimings {
 /** Measured wall-clock seconds of each notebook, kernel start and HTML export included. */
 export const NOTEBOOK_TIMINGS: Record<Mode, ModeTimings> = {
   smoke: {
-    seconds: { '00': 11.2, '01': 21, '02': 19.3, '03': 16.3, '04': 33.1, '05': 33.0 },
+    seconds: { '00': 11.2, '01': 21, '02': 19.3, '03': 16.3, '04': 33.1, '05': 33.0, '06': 63 },
     source: {
       date: '2026-12-07',
       machine: '2-core development machine, shared (load average 3–7 from other jobs while measuring)',
       command: 'CONVNEXT_MODE=smoke npx tsx scripts/report.ts --out /tmp/rep-smoke',
-      note: 'one notebook at a time (--jobs 1); on an idle machine expect less; 01 re-measured after its Transformer section was added',
+      note: 'one notebook at a time (--jobs 1); on an idle machine expect less; 01 re-measured after its Transformer section was added, 06 measured when it was added',
     },
   },
   quick: {
-    seconds: { '00': 11, '01': 152, '02': 14.5 * 60, '03': 11.4 * 60, '04': 18.7 * 60, '05': 18 },
+    seconds: { '00': 11, '01': 152, '02': null, '03': 11.4 * 60, '04': null, '05': 18, '06': null },
     source: {
       date: '2026-12-07',
       machine: '2-core development machine, idle',
       command: 'npm run report',
-      note: 'figures reported in issue #18, not re-measured, except 01, re-measured after its Transformer section was added (load average 4.5–5.7); notebooks 02–04 reuse finished runs in runs/, and a run that trains them takes longer',
+      note: 'figures reported in issue #18, not re-measured, except 01, re-measured after its Transformer section was added (load average 4.5–5.7). Not measured yet: 02 and 04, whose quick budgets changed since (02: the decisive transitions × 3 seeds, estimated 33–112 min; 04: 8 epochs and the extension rows, estimated about 50 min), and the new 06 (estimated about 44 min). Notebooks 02–04 and 06 reuse finished runs in runs/',
     },
   },
   full: { seconds: {} },

@@ -1,5 +1,5 @@
 /**
- * A training run as one plain config object (JSON or YAML): model, data, augmentation, recipe. The CLI
+ * A training run as one plain config object (JSON or YAML): task, model, data, augmentation, recipe. The CLI
  * loads a file, applies flag overrides (`--set recipe.lr=1e-3`, `--epochs 5` …) and runs it; the resolved
  * object is recorded in the run folder, and its hash names cached ablation runs.
  */
@@ -12,11 +12,15 @@ import { z } from 'zod';
 
 import { augmentSettingsSchema, numberIn, positiveInt, schemaErrors, valueSchema, type AugmentSettings } from '../augment/config';
 import { STEM_TYPES, type StemType } from '../convnext/stem';
-import { trainRecipeSchema } from './recipe';
+import { isRegressionLoss, trainRecipeSchema } from './recipe';
 
 export type { AugmentSettings };
 
-const DATASETS = ['cifar10', 'flowers5'] as const;
+const DATASETS = ['cifar10', 'flowers5', 'pet-age', 'pet-age-stand-in'] as const;
+/** The named datasets whose targets are real numbers (task: regression). */
+export const REGRESSION_DATASETS: readonly string[] = ['pet-age', 'pet-age-stand-in'];
+export const TASKS = ['classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
 const text = valueSchema<string>('a string', (v) => typeof v === 'string');
 const positiveInts = valueSchema<number[]>('a non-empty list of positive integers',
   (v) => Array.isArray(v) && v.length > 0 && v.every((x) => Number.isInteger(x) && x > 0));
@@ -64,12 +68,42 @@ const dataSchema = z.strictObject({
   evalBatchSize: positiveInt,
   /** Root of the data/ folder (default: the repository's). */
   dataDir: text,
+  /** pet-age: the competition folder (trainset/, valset/, testset/, annotations/). */
+  root: text,
+  /** Keep the first n items of each split (regression datasets, where perClass means nothing). */
+  limit: positiveInt,
+  /** pet-age-stand-in: side of the generated images in pixels (default 64). */
+  imageSize: positiveInt,
+  /** pet-age-stand-in: fraction of train and validation labels replaced by wrong ones (default 0.06; test stays clean). */
+  labelNoise: numberIn('a fraction in [0, 1)', (n) => n >= 0 && n < 1),
+}).partial();
+
+const increasing = valueSchema<number[]>('at least two increasing numbers',
+  (v) => Array.isArray(v) && v.length >= 2 && v.every((x, i) => typeof x === 'number' && Number.isFinite(x) && (i === 0 || x > v[i - 1])));
+
+/** `task: regression`: a one-output head predicting a real number (the pet-age study: age in months). */
+const regressionSchema = z.strictObject({
+  /**
+   * The head predicts (target − mean) / std and predictions are mapped back: 'auto' takes mean and std of the
+   * training targets (the resolved config records the numbers), 'none' trains on raw targets. Default 'auto'.
+   */
+  targetNorm: z.union([
+    valueSchema<'auto' | 'none'>('auto | none', (v) => v === 'auto' || v === 'none'),
+    z.strictObject({ mean: numberIn('a number', (n) => Number.isFinite(n)), std: numberIn('a number > 0', (n) => n > 0 && n < Infinity) }),
+  ], { error: (iss) => `must be auto, none or { mean, std }, got ${JSON.stringify(iss.input)}` }),
+  /** The targets' range [lo, hi]: evaluation clamps predictions into it (pet-age: [0, 192] months). */
+  range: valueSchema<[number, number]>('[lo, hi] with lo < hi', (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && v[0] < v[1]),
+  /** Edges of the buckets `convnext eval` reports the MAE of (default: the pet-age study's age groups in months). */
+  buckets: increasing,
 }).partial();
 
 /** A training config: every key, type and allowed value, at every level (unknown keys are refused). */
 export const trainConfigSchema = z.strictObject({
   /** Default: the config file's name. */
   name: text.optional(),
+  /** classification (default) or regression: a one-output head, regression losses, MAE / RMSE / R². */
+  task: valueSchema<Task>(`one of ${TASKS.join(' | ')}`, (v) => (TASKS as readonly unknown[]).includes(v)).optional(),
+  regression: regressionSchema.optional(),
   model: modelSchema,
   data: dataSchema,
   augment: augmentSettingsSchema.optional(),
@@ -106,7 +140,47 @@ export function checkConfig(raw: unknown, source = 'config'): TrainConfig {
   const c = raw as z.infer<typeof trainConfigSchema>;
   if (!c.model.name && !c.model.arch) throw new Error(`${source}: model.name or model.arch is required`);
   if (!c.data.name && !c.data.train) throw new Error(`${source}: data.name or data.train is required`);
+  const problems = taskProblems(c);
+  if (problems.length > 0) throw new Error(`${source}: ${problems.join('; ')}`);
   return { ...c, name: c.name ?? path.basename(source).replace(/\.(ya?ml|json)$/i, '') };
+}
+
+/**
+ * What a config asks that its task cannot do. Under `task: regression`, the classification-only parts are
+ * refused rather than silently ignored: Mixup / CutMix (they mix one-hot targets; mixing the images of two
+ * dogs does not show a dog of the mean age, so no regression meaning is given to them), label smoothing, the
+ * cross-entropy losses, top-1 monitors, a head of more than one output, and per-class subsets.
+ */
+export function taskProblems(c: Pick<z.infer<typeof trainConfigSchema>, 'task' | 'regression' | 'model' | 'data' | 'augment' | 'recipe'>): string[] {
+  const out: string[] = [];
+  const regression = c.task === 'regression';
+  const loss = c.recipe?.loss;
+  const dataName = c.data.name;
+  if (!regression) {
+    if (loss !== undefined && isRegressionLoss(loss)) out.push(`recipe.loss ${loss} is a regression loss: set task: regression`);
+    if (c.regression) out.push('the regression section needs task: regression');
+    if (dataName && REGRESSION_DATASETS.includes(dataName)) out.push(`data.name ${dataName} is a regression dataset: set task: regression`);
+    if (c.recipe?.monitor === 'valMae' || c.recipe?.monitor === 'emaMae') out.push(`recipe.monitor ${c.recipe.monitor} is a regression metric: set task: regression`);
+    return out;
+  }
+  const refuse = (what: string, why: string): void => void out.push(`${what} is not available under task: regression (${why})`);
+  if (loss !== undefined && !isRegressionLoss(loss)) refuse(`recipe.loss ${loss}`, 'use l1 | mse | smooth-l1 | huber | trimmed-l1');
+  if (c.recipe?.monitor === 'valTop1' || c.recipe?.monitor === 'emaTop1') refuse(`recipe.monitor ${c.recipe.monitor}`, 'use valMae or emaMae');
+  if ((c.augment?.mixup ?? 0) > 0) refuse(`augment.mixup ${c.augment!.mixup}`, 'Mixup mixes class targets; set it to 0');
+  if ((c.augment?.cutmix ?? 0) > 0) refuse(`augment.cutmix ${c.augment!.cutmix}`, 'CutMix mixes class targets; set it to 0');
+  if ((c.augment?.smoothing ?? 0) > 0) refuse(`augment.smoothing ${c.augment!.smoothing}`, 'label smoothing is for class targets; set it to 0');
+  if ((c.recipe?.smoothing ?? 0) > 0) refuse(`recipe.smoothing ${c.recipe!.smoothing}`, 'label smoothing is for class targets; set it to 0');
+  const heads = c.model.options?.numClasses;
+  if (heads !== undefined && heads !== 1) refuse(`model.options.numClasses ${heads}`, 'the regression head has one output');
+  if (c.data.perClass !== undefined || c.data.valPerClass !== undefined) refuse('data.perClass / data.valPerClass', 'there are no classes; use data.limit');
+  if (dataName && !REGRESSION_DATASETS.includes(dataName)) refuse(`data.name ${dataName}`, `a classification dataset; use ${REGRESSION_DATASETS.join(' | ')}, or data.train / data.val CSV files of path,target rows`);
+  if (dataName === 'pet-age' && !c.data.root) out.push('data.name pet-age needs data.root: the folder holding trainset/, valset/, testset/ and annotations/');
+  return out;
+}
+
+/** The config's task (classification unless it says regression). */
+export function taskOf(c: { task?: Task }): Task {
+  return c.task ?? 'classification';
 }
 
 /** Parses a CLI value: numbers, booleans, null, JSON arrays / objects, else the string. */

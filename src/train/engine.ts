@@ -1,17 +1,21 @@
 /**
  * The two loops of the official engine.py: `trainOneEpoch` (train_one_epoch: per micro-batch the scheduled
  * learning rate and weight decay, one TrainStep, then the callbacks) and `evaluate` (top-1 / top-5, loss,
- * confusion matrix and per-class P/R/F1 of a model on a loader, in eval mode).
+ * confusion matrix and per-class P/R/F1 of a model on a loader, in eval mode); `evaluateRegression` is
+ * evaluate for a one-output regression head (MAE, RMSE, R², loss, every prediction).
  */
 import { tf } from '../backend';
 import { ClassificationMeter, type ClassificationSummary } from '../metrics/classification';
+import { addRegressionSums, emptyRegressionSums, regressionSummary, type RegressionSummary } from '../metrics/regression';
+import { regressionLoss } from './loss';
+import type { RegressionLossName } from './recipe';
 import { Stopwatch, ThroughputTimer } from '../util/timing';
 import type { CallbackList, TrainState } from './callbacks/callback';
 import type { BatchLoader } from './loaders';
 import { Progress } from './progress';
 import { scheduleAt } from './schedule';
 import type { Classifier } from '../convnext/model';
-import type { StepResult, TrainStep } from './step';
+import type { StepResult, TargetNorm, TrainStep } from './step';
 
 /** Thrown when the loss stops being finite; names the epoch and step. */
 export class NonFiniteLossError extends Error {
@@ -62,6 +66,7 @@ export async function trainOneEpoch(s: TrainState, step: TrainStep, loader: Batc
     s.sums.loss += out.loss * out.images;
     s.sums.images += out.images;
     if (out.correct !== undefined) s.sums.correct += out.correct;
+    if (out.pred && out.target) addRegressionSums(s.sums.regression ??= emptyRegressionSums(), out.pred, out.target);
     pos.batchInEpoch++;
     pos.microStep++;
     if (update) pos.step++;
@@ -121,4 +126,92 @@ export async function evaluate(model: Classifier, data: BatchLoader, opts: Evalu
   }
   if (!meter) throw new Error('evaluate: the loader yielded no batches');
   return { ...meter.summary(), seconds: timer.seconds, imagesPerSec: timer.imagesPerSecond };
+}
+
+export interface RegressionEvalResult extends RegressionSummary {
+  /** Mean loss per image (the run's regression loss on normalised targets). */
+  loss: number;
+  seconds: number;
+  imagesPerSec: number;
+  /** Every prediction (target units, clamped to `range` when given), its target and dataset index, in loader order. */
+  pred: Float32Array;
+  target: Float32Array;
+  indices: Int32Array;
+}
+
+export interface RegressionEvaluateOptions extends Omit<EvaluateOptions, 'flipTta'> {
+  /** The head predicts (target − mean) / std. Default { mean: 0, std: 1 }. */
+  targetNorm?: TargetNorm;
+  /** The loss reported as `loss`. Default 'l1'. */
+  loss?: RegressionLossName;
+  huberDelta?: number;
+  trimFraction?: number;
+  /** Clamp predictions to [lo, hi] (the targets' known range) before scoring. */
+  range?: readonly [number, number];
+  /** Test-time augmentation: average the predictions of each image and its mirror image. */
+  flipTta?: boolean;
+}
+
+/** MAE, RMSE, R² and loss of a one-output regression head on a loader (eval mode), with every prediction. */
+export async function evaluateRegression(model: Classifier, data: BatchLoader, opts: RegressionEvaluateOptions = {}): Promise<RegressionEvalResult> {
+  const wasTraining = model.training;
+  model.eval();
+  data.setEpoch(0);
+  const { mean, std } = opts.targetNorm ?? { mean: 0, std: 1 };
+  const total = Math.min(data.numBatches, opts.maxBatches ?? Infinity);
+  const bar = new Progress({ label: opts.label ?? 'eval', total, enabled: opts.progress, log: opts.log });
+  const timer = new ThroughputTimer();
+  const sums = emptyRegressionSums();
+  const preds: Float32Array[] = [];
+  const targets: Float32Array[] = [];
+  const indices: Int32Array[] = [];
+  let lossSum = 0;
+  let i = 0;
+  try {
+    for await (const batch of data) {
+      timer.start();
+      const head = tf.tidy(() => {
+        const out = opts.flipTta ? tf.div(tf.add(model.forward(batch.x), model.forward(tf.reverse(batch.x, 2))), 2) : model.forward(batch.x);
+        if (out.shape[1] !== 1) throw new Error(`evaluateRegression needs a one-output head; the model has ${out.shape[1]} outputs`);
+        return tf.reshape(out, [-1]) as tf.Tensor1D;
+      });
+      const raw = (await head.data()) as Float32Array;
+      timer.stop();
+      const lossValue = tf.tidy(() => regressionLoss(opts.loss ?? 'l1', head, tf.div(tf.sub(tf.reshape(batch.y, [-1]), mean), std),
+        { huberDelta: opts.huberDelta, trimFraction: opts.trimFraction }).dataSync()[0]);
+      head.dispose();
+      const target = Float32Array.from((await batch.y.data()) as Float32Array);
+      const pred = raw.map((v) => {
+        const p = v * std + mean;
+        return opts.range ? Math.min(opts.range[1], Math.max(opts.range[0], p)) : p;
+      });
+      addRegressionSums(sums, pred, target);
+      lossSum += lossValue * pred.length;
+      preds.push(pred);
+      targets.push(target);
+      indices.push(batch.indices);
+      timer.add(batch.x.shape[0]);
+      tf.dispose([batch.x, batch.y]);
+      bar.update(++i, { 'img/s': timer.imagesPerSecond });
+      if (i >= total) break;
+    }
+  } finally {
+    bar.stop();
+    model.train(wasTraining);
+  }
+  if (i === 0) throw new Error('evaluateRegression: the loader yielded no batches');
+  const cat = <T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T => {
+    const out = make(parts.reduce((a, p) => a + p.length, 0));
+    let off = 0;
+    for (const p of parts) {
+      out.set(p, off);
+      off += p.length;
+    }
+    return out;
+  };
+  const summary = regressionSummary(sums);
+  return {
+    ...summary, loss: lossSum / summary.count, seconds: timer.seconds, imagesPerSec: timer.imagesPerSecond,
+    pred: cat(preds, (n) => new Float32Array(n)), target: cat(targets, (n) => new Float32Array(n)), indices: cat(indices, (n) => new Int32Array(n)),
+  };
 }

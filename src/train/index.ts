@@ -16,3 +16,4 @@ export * from './engine';
 export * from './trainer';
 export * from './config';
 export * from './run-config';
+export * from './regression-run';

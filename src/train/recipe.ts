@@ -9,6 +9,14 @@ import { z } from 'zod';
 
 import { nonNegative, nonNegativeInt, numberIn, pairIn, positiveInt, probability, schemaErrors, valueSchema } from '../augment/config';
 
+/** The regression losses (src/train/loss.ts), for a one-output head. */
+export const REGRESSION_LOSSES = ['l1', 'mse', 'smooth-l1', 'huber', 'trimmed-l1'] as const;
+export type RegressionLossName = (typeof REGRESSION_LOSSES)[number];
+
+export function isRegressionLoss(loss: string): loss is RegressionLossName {
+  return (REGRESSION_LOSSES as readonly string[]).includes(loss);
+}
+
 const oneOf = <T extends string>(values: readonly T[]): z.ZodType<T> =>
   valueSchema<T>(`one of ${values.join(' | ')}`, (v) => typeof v === 'string' && (values as readonly string[]).includes(v));
 const bool = valueSchema<boolean>('true or false', (v) => typeof v === 'boolean');
@@ -51,16 +59,25 @@ export const trainRecipeSchema = z.strictObject({
   /**
    * 'soft-target': SoftTargetCrossEntropy on the loader's targets (Mixup / CutMix, smoothing folded in);
    * 'label-smoothing': LabelSmoothingCrossEntropy on the hard labels with `smoothing`.
+   * Regression (`task: regression`, a one-output head): 'l1' | 'mse' | 'smooth-l1' | 'huber' | 'trimmed-l1'
+   * (src/train/loss.ts), on the normalised targets when the config normalises them.
    */
-  loss: oneOf(['soft-target', 'label-smoothing'] as const),
+  loss: oneOf(['soft-target', 'label-smoothing', ...REGRESSION_LOSSES] as const),
+  /** β of smooth L1, δ of Huber (regression; in normalised target units when targets are normalised). Default 1. */
+  huberDelta: positive.optional(),
+  /** Fraction of each batch's largest residuals the trimmed L1 leaves out (regression). Default 0.1. */
+  trimFraction: numberIn('in [0, 1)', (n) => n >= 0 && n < 1).optional(),
   smoothing: numberIn('in [0, 1)', (n) => n >= 0 && n < 1),
   seed: numberIn('an integer', (n) => Number.isSafeInteger(n)),
   /** Evaluate every n epochs (and always after the last). */
   evalEvery: positiveInt,
   /** Also save the `last` checkpoint every n updates inside an epoch (0: only at epoch ends). */
   checkpointEverySteps: nonNegativeInt,
-  /** Metric choosing the `best` checkpoint. */
-  monitor: oneOf(['valTop1', 'emaTop1'] as const),
+  /**
+   * Metric choosing the `best` checkpoint: the highest top-1 (classification), the lowest MAE (regression;
+   * the default with a regression loss).
+   */
+  monitor: oneOf(['valTop1', 'emaTop1', 'valMae', 'emaMae'] as const),
   /**
    * Wall-clock budget of training (evaluation excluded): training ends early, at an epoch boundary, when
    * the next epoch would end past it (its time estimated by the last epoch's). Absent: no limit.
@@ -101,6 +118,7 @@ export const PAPER_RECIPE: TrainRecipe = {
 
 export function resolveRecipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe {
   const r: TrainRecipe = { ...PAPER_RECIPE, ...stripUndefined(overrides) };
+  if (overrides.monitor === undefined && isRegressionLoss(r.loss)) r.monitor = 'valMae';
   const check = (ok: boolean, msg: string): void => {
     if (!ok) throw new Error(`recipe: ${msg}`);
   };
@@ -113,7 +131,22 @@ export function resolveRecipe(overrides: Partial<TrainRecipe> = {}): TrainRecipe
   check(r.warmupEpochs >= 0 && r.warmupEpochs <= r.epochs, `warmupEpochs ${r.warmupEpochs} must be in [0, epochs]`);
   check(!r.budgetSchedule || r.maxTrainMinutes !== undefined, 'budgetSchedule needs maxTrainMinutes');
   check(!(r.monitor === 'emaTop1' && !(r.modelEma && r.evalEma)), 'monitor emaTop1 needs modelEma and evalEma');
+  check(!(r.monitor === 'emaMae' && !(r.modelEma && r.evalEma)), 'monitor emaMae needs modelEma and evalEma');
+  const regression = isRegressionLoss(r.loss);
+  check(regression === (r.monitor === 'valMae' || r.monitor === 'emaMae'),
+    regression ? `monitor ${r.monitor} is a classification metric; the regression loss ${r.loss} is monitored by valMae or emaMae`
+      : `monitor ${r.monitor} is a regression metric; the classification loss ${r.loss} is monitored by valTop1 or emaTop1`);
   return r;
+}
+
+/** Whether the recipe trains a regression head (its loss is a regression loss). */
+export function isRegressionRecipe(r: Pick<TrainRecipe, 'loss'>): boolean {
+  return isRegressionLoss(r.loss);
+}
+
+/** Lower is better for the monitored metric (MAE), higher for top-1. */
+export function monitorLowerIsBetter(monitor: TrainRecipe['monitor']): boolean {
+  return monitor === 'valMae' || monitor === 'emaMae';
 }
 
 /** Micro-batches per optimizer update. */

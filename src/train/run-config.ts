@@ -1,7 +1,8 @@
 /**
  * `runFromConfig`: resolves a TrainConfig (file or object) into a model, data loaders and a recipe, trains
  * it with `fit` into a run folder and writes the final evaluation (top-1 / top-5, per-class P/R/F1,
- * confusion matrix). The CLI's `train` command and the notebooks call this.
+ * confusion matrix; under `task: regression` MAE / RMSE / R² and the MAE per target bucket). The CLI's
+ * `train` command and the notebooks call this.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -12,19 +13,25 @@ import { ConvNeXt } from '../convnext/convnext';
 import { createModel } from '../convnext/registry';
 import type { LabelledDataset } from '../data/dataset';
 import { cifar10, flowers5 } from '../data/datasets';
+import { CsvRegressionDataset } from '../data/csv';
+import { annotationFile, PetAgeDataset, PET_AGE_MAX_MONTHS } from '../data/pet-age';
+import { petAgeStandIn, type PetAgeStandIn } from '../data/regression-stand-in';
+import { Subset } from '../data/dataset';
+import { AGE_BUCKETS_MONTHS, maeByBucket } from '../metrics/regression';
 import { ImageFolder } from '../data/image-folder';
 import { DataLoader } from '../data/loader';
 import type { SampleTransform } from '../image/batch';
 import { takePerClass } from '../data/split';
 import { loadWeights } from '../convnext/weights';
-import { checkConfig, configDiff, describeChanges, loadConfigFile, type AugmentSettings, type ConfigChange, type TrainConfig } from './config';
+import { checkConfig, configDiff, describeChanges, loadConfigFile, taskOf, type AugmentSettings, type ConfigChange, type TrainConfig } from './config';
 import { findCheckpoint } from './checkpoint';
 import { WeightsError } from '../convnext/weights';
 import { accumSteps, resolveRecipe, type TrainRecipe } from './recipe';
 import { lockRunFolder, RunDir } from './run-dir';
 import { withSeed } from './seed';
 import type { Classifier } from '../convnext/model';
-import { evaluate, type EvalResult } from './engine';
+import { evaluate, evaluateRegression, type EvalResult, type RegressionEvalResult } from './engine';
+import type { TargetNorm } from './step';
 import { fit, type FitOptions, type FitResult } from './trainer';
 import { readJsonFile } from '../util/fs';
 
@@ -50,13 +57,25 @@ export interface RunResult extends FitResult {
   /** Final evaluation of the trained model (and of its EMA weights when kept). */
   evaluation?: EvalResult;
   emaEvaluation?: EvalResult;
+  /** Under task: regression, the final evaluation on the validation split. */
+  regressionEvaluation?: RegressionEvalResult;
   classes: string[];
 }
 
 export interface ResolvedData {
   train: LabelledDataset;
   val?: LabelledDataset;
+  /** A held-out test split when the dataset has one (pet-age, its stand-in). */
+  test?: LabelledDataset;
   classes: string[];
+  /** The pet-age stand-in, when the config names it (its true ages and noise mask). */
+  standIn?: PetAgeStandIn;
+}
+
+/** The first n items of a dataset. */
+function firstItems(ds: LabelledDataset, n: number | undefined): LabelledDataset {
+  if (n === undefined || n >= ds.length) return ds;
+  return new Subset(ds, Int32Array.from({ length: n }, (_, i) => i));
 }
 
 /** The config's datasets (prepared and decoded into memory for the project's named datasets). */
@@ -67,6 +86,24 @@ export async function loadData(
   const { progress = true, standIn } = o;
   let train: LabelledDataset;
   let val: LabelledDataset | undefined;
+  if (c.name === 'pet-age-stand-in') {
+    const s = await petAgeStandIn({
+      dataDir: c.dataDir, progress, standIn, seed: c.splitSeed ?? 0, imageSize: c.imageSize, labelNoise: c.labelNoise, limit: c.limit,
+    });
+    return { train: s.train.dataset, val: s.val.dataset, test: s.test.dataset, classes: [], standIn: s };
+  }
+  if (c.name === 'pet-age') {
+    const test = fs.existsSync(path.join(c.root!, 'testset')) && annotationFile(c.root!, 'test') ? new PetAgeDataset(c.root!, 'test', { limit: c.limit }) : undefined;
+    return { train: new PetAgeDataset(c.root!, 'train', { limit: c.limit }), val: new PetAgeDataset(c.root!, 'val', { limit: c.limit }), test, classes: [] };
+  }
+  if (c.train && /\.csv$/i.test(c.train)) {
+    // Regression from CSV files of path,target rows.
+    return {
+      train: firstItems(new CsvRegressionDataset(c.train), c.limit),
+      val: c.val ? firstItems(new CsvRegressionDataset(c.val), c.limit) : undefined,
+      classes: [],
+    };
+  }
   if (c.name === 'cifar10') {
     train = await cifar10('train', { dataDir: c.dataDir, progress, standIn });
     val = await cifar10('test', { dataDir: c.dataDir, progress, standIn });
@@ -87,8 +124,9 @@ export async function loadData(
   return { train, val, classes: train.classes };
 }
 
-/** Builds the config's model (seeded initialisation) and loads its initial weights if any. */
+/** Builds the config's model (seeded initialisation) and loads its initial weights if any; a regression head has one output. */
 export function buildModel(config: TrainConfig, numClasses: number): Classifier {
+  if (taskOf(config) === 'regression') numClasses = 1;
   const m = config.model;
   const seed = config.recipe?.seed ?? 0;
   const opts = { numClasses, ...m.options };
@@ -126,14 +164,50 @@ export function transforms(a: AugmentSettings = {}, numClasses: number): {
   return { train: buildTrainTransform(aug), batch: buildBatchTransform(aug, numClasses), eval: buildEvalTransform(aug) };
 }
 
-/** What a run folder records as config.json: the config with its augmentation and recipe resolved. */
-export function resolvedConfig(config: TrainConfig): TrainConfig {
-  const aug = augmentConfig(config.augment);
-  const recipe = resolveRecipe(config.recipe);
+/**
+ * The augmentation the config trains with: its own settings, and under task: regression the classification-only
+ * parts of the paper's defaults (Mixup, CutMix, label smoothing) off (giving them explicitly is refused by checkConfig).
+ */
+export function taskAugment(config: Pick<TrainConfig, 'task' | 'augment'>): AugmentSettings {
+  return taskOf(config) === 'regression' ? { mixup: 0, cutmix: 0, smoothing: 0, ...config.augment } : config.augment ?? {};
+}
+
+/**
+ * What a run folder records as config.json: the config with its augmentation and recipe resolved; under
+ * task: regression also its target normalisation (`auto` becomes the training targets' mean and std, so
+ * `targets` is needed then) and range.
+ */
+export function resolvedConfig(config: TrainConfig, targets?: ArrayLike<number>): TrainConfig {
+  const regression = taskOf(config) === 'regression';
+  const aug = augmentConfig(taskAugment(config));
+  const recipe = resolveRecipe({ ...(regression && config.recipe?.loss === undefined ? { loss: 'l1' as const } : {}), ...config.recipe });
   const mixing = aug.mixup > 0 || aug.cutmix > 0;
-  if (config.recipe?.loss === undefined) recipe.loss = mixing ? 'soft-target' : 'label-smoothing';
+  if (config.recipe?.loss === undefined) recipe.loss = regression ? 'l1' : mixing ? 'soft-target' : 'label-smoothing';
   if (config.recipe?.smoothing === undefined) recipe.smoothing = aug.smoothing;
-  return { ...config, augment: { ...aug, cropPadding: config.augment?.cropPadding }, recipe };
+  const out: TrainConfig = { ...config, augment: { ...aug, cropPadding: config.augment?.cropPadding }, recipe };
+  if (regression) out.regression = { ...config.regression, targetNorm: resolveTargetNorm(config, targets) };
+  return out;
+}
+
+/** The target normalisation of a regression config: { mean, std } ('auto': of `targets`), or { 0, 1 } for 'none'. */
+export function resolveTargetNorm(config: Pick<TrainConfig, 'regression'>, targets?: ArrayLike<number>): TargetNorm {
+  const t = config.regression?.targetNorm ?? 'auto';
+  if (t === 'none') return { mean: 0, std: 1 };
+  if (typeof t === 'object') return { mean: t.mean, std: t.std };
+  if (!targets || targets.length === 0) throw new Error('regression.targetNorm auto needs the training targets');
+  let sum = 0;
+  for (let i = 0; i < targets.length; i++) sum += targets[i];
+  const mean = sum / targets.length;
+  let ss = 0;
+  for (let i = 0; i < targets.length; i++) ss += (targets[i] - mean) ** 2;
+  const std = Math.sqrt(ss / targets.length);
+  return { mean, std: std > 0 ? std : 1 };
+}
+
+/** The range predictions are clamped to: regression.range, else [0, 192] months for the pet-age datasets. */
+export function targetRange(config: Pick<TrainConfig, 'regression' | 'data'>): [number, number] | undefined {
+  if (config.regression?.range) return config.regression.range;
+  return config.data.name?.startsWith('pet-age') ? [0, PET_AGE_MAX_MONTHS] : undefined;
 }
 
 /**
@@ -169,16 +243,21 @@ export async function runFromConfig(configOrFile: string | TrainConfig, o: RunOp
 }
 
 async function runLocked(config: TrainConfig, outDir: string, log: (l: string) => void, o: RunOptions): Promise<RunResult> {
-  const resolved = resolvedConfig(config);
-  const recipe = resolved.recipe as TrainRecipe;
   if (!o.resume && fs.existsSync(path.join(outDir, 'checkpoints'))) {
     throw new Error(`run folder ${outDir} already has checkpoints: pass --resume to continue it or --out for a new folder`);
   }
-  const configChanges = o.resume ? checkResumeConfig(outDir, resolved, o.allowConfigChange) : [];
+  const regression = taskOf(config) === 'regression';
+  if (!regression) resolvedConfig(config); // a bad recipe fails before any data is loaded
   const data = await loadData(config.data, { progress: o.progress !== false, standIn: o.standIn });
+  if (regression && data.classes.length > 0) {
+    throw new Error(`task: regression needs real-valued targets, but the data has ${data.classes.length} classes (${data.classes.slice(0, 3).join(', ')} …)`);
+  }
+  const resolved = resolvedConfig(config, data.train.targets);
+  const recipe = resolved.recipe as TrainRecipe;
+  const configChanges = o.resume ? checkResumeConfig(outDir, resolved, o.allowConfigChange) : [];
   const numClasses = data.classes.length;
-  const aug = augmentConfig(config.augment);
-  const t = transforms(config.augment, numClasses);
+  const aug = augmentConfig(taskAugment(config));
+  const t = transforms(taskAugment(config), numClasses);
   const micro = recipe.microBatch ?? recipe.batchSize;
   const train = new DataLoader({
     dataset: data.train, batchSize: micro, shuffle: true, seed: recipe.seed, dropLast: true,
@@ -190,15 +269,30 @@ async function runLocked(config: TrainConfig, outDir: string, log: (l: string) =
   let model: Classifier | undefined;
   try {
     model = buildModel(config, numClasses);
+    const targetNorm = regression ? resolved.regression!.targetNorm as TargetNorm : undefined;
+    const range = regression ? targetRange(config) : undefined;
     log(`run ${config.name} → ${outDir}: ${train.numBatches} batches of ${micro} per epoch ` +
-      `(${accumSteps(recipe)} per update), ${data.train.length} train / ${data.val?.length ?? 0} val images, ${numClasses} classes`);
+      `(${accumSteps(recipe)} per update), ${data.train.length} train / ${data.val?.length ?? 0} val images, ` +
+      (regression ? `regression (${recipe.loss}; targets normalised by mean ${targetNorm!.mean.toFixed(2)}, std ${targetNorm!.std.toFixed(2)})` : `${numClasses} classes`));
     const res = await fit({
+      targetNorm, targetRange: range,
       model, train, val, recipe, runDir: outDir, resume: o.resume, log, progress: o.progress,
       signal: o.signal, onEpoch: o.onEpoch, allowConfigChange: o.allowConfigChange,
       configChanges: configChanges.length > 0 ? configChanges : undefined,
       // The resolved config re-runs as is: `convnext train --config <run>/config.json`.
       config: resolved,
     });
+    if (regression) {
+      let regressionEvaluation: RegressionEvalResult | undefined;
+      if (val && !res.interrupted) {
+        const opts = { targetNorm, range, loss: recipe.loss as 'l1', huberDelta: recipe.huberDelta, trimFraction: recipe.trimFraction, progress: o.progress, log };
+        regressionEvaluation = await evaluateRegression(model, val, { ...opts, label: 'final eval' });
+        const ema = res.ema && recipe.evalEma ? await res.ema.withWeights(() => evaluateRegression(model!, val, { ...opts, label: 'final eval ema' })) : undefined;
+        new RunDir(outDir).writeJson('eval.json', regressionEvalRecord(regressionEvaluation, config.regression?.buckets, ema));
+      }
+      res.ema?.dispose();
+      return { ...res, config, regressionEvaluation, classes: [] };
+    }
     new RunDir(outDir).writeJson('classes.json', data.classes);
     let evaluation: EvalResult | undefined;
     let emaEvaluation: EvalResult | undefined;
@@ -214,6 +308,15 @@ async function runLocked(config: TrainConfig, outDir: string, log: (l: string) =
     model?.dispose();
     await Promise.all([train.close(), val?.close()]);
   }
+}
+
+/** The JSON written for a regression evaluation: MAE / RMSE / R², loss, and the MAE and bias per target bucket. */
+export function regressionEvalRecord(e: RegressionEvalResult, buckets: readonly number[] = AGE_BUCKETS_MONTHS, ema?: RegressionEvalResult): Record<string, unknown> {
+  const one = (r: RegressionEvalResult) => ({
+    task: 'regression', count: r.count, mae: r.mae, rmse: r.rmse, r2: r.r2, loss: r.loss, imagesPerSec: r.imagesPerSec, seconds: r.seconds,
+    buckets: maeByBucket(r.pred, r.target, buckets),
+  });
+  return { task: 'regression', model: one(e), ema: ema ? one(ema) : undefined };
 }
 
 /** The JSON written for an evaluation: headline figures, per-class report and the confusion matrix. */

@@ -7,14 +7,14 @@
 import { tf } from '../backend';
 import type { Classifier } from '../convnext/model';
 import type { ModelEma } from './ema';
-import { labelSmoothingCrossEntropy, softTargetCrossEntropy } from './loss';
+import { labelSmoothingCrossEntropy, regressionLoss, softTargetCrossEntropy } from './loss';
 import type { Optimizer, StepHyper } from './optimizer';
-import type { TrainRecipe } from './recipe';
+import { isRegressionLoss, type TrainRecipe } from './recipe';
 import { withSeed } from './seed';
 
 export interface StepBatch {
   x: tf.Tensor4D;
-  /** Soft targets (the soft-target loss). */
+  /** Soft targets (the soft-target loss), or [B, 1] regression targets. */
   y: tf.Tensor2D;
   /** Hard labels (the label-smoothing loss). */
   labels?: Int32Array | Float32Array;
@@ -30,6 +30,21 @@ export interface StepOptions {
   clipGrad?: number;
   /** With the micro-batch index, seeds the step's randomness (drop path) so that a resumed run retraces the original. */
   seed?: number;
+  /**
+   * Regression losses: the head predicts (target − mean) / std, the loss compares it with the normalised
+   * target, and predictions are mapped back (pred · std + mean). Default { mean: 0, std: 1 }.
+   */
+  targetNorm?: TargetNorm;
+  /** β / δ of the smooth L1 / Huber loss (regression). */
+  huberDelta?: number;
+  /** Fraction of the largest residuals the trimmed L1 leaves out (regression). */
+  trimFraction?: number;
+}
+
+/** The affine map between targets and what a regression head predicts: head = (target − mean) / std. */
+export interface TargetNorm {
+  mean: number;
+  std: number;
 }
 
 export interface StepCall extends StepHyper {
@@ -45,6 +60,9 @@ export interface StepResult {
   images: number;
   /** Top-1 hits on the hard labels (label-smoothing loss only). */
   correct?: number;
+  /** Regression: the batch's predictions mapped back to target units, and its targets. */
+  pred?: Float32Array;
+  target?: Float32Array;
 }
 
 export class TrainStep {
@@ -63,6 +81,7 @@ export class TrainStep {
   }
 
   async run(batch: StepBatch, call: StepCall): Promise<StepResult> {
+    if (isRegressionLoss(this.opts.loss)) return this.runRegression(batch, call);
     const vars = this.optimizer.variables;
     const labels = this.opts.loss === 'label-smoothing' ? tf.tensor1d(hardLabels(batch), 'int32') : undefined;
     const out = withSeed([this.opts.seed ?? 0, 'micro', call.microStep], () => tf.tidy(() => {
@@ -93,6 +112,40 @@ export class TrainStep {
       return { loss, images, correct };
     } finally {
       tf.dispose([out.value, out.g, ...(out.correct ? [out.correct] : [])]);
+    }
+  }
+
+  /** A regression step: the loss of the head's output on the normalised targets; predictions come back mapped. */
+  private async runRegression(batch: StepBatch, call: StepCall): Promise<StepResult> {
+    const vars = this.optimizer.variables;
+    const loss = this.opts.loss as Parameters<typeof regressionLoss>[0];
+    const { mean, std } = this.opts.targetNorm ?? { mean: 0, std: 1 };
+    const out = withSeed([this.opts.seed ?? 0, 'micro', call.microStep], () => tf.tidy(() => {
+      const target = tf.div(tf.sub(tf.reshape(batch.y, [-1]), mean), std);
+      let pred: tf.Tensor1D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const head = this.model.forward(batch.x);
+        if (head.shape[1] !== 1) throw new Error(`a regression loss needs a one-output head; the model has ${head.shape[1]} outputs (set numClasses 1)`);
+        const flat = tf.reshape(head, [-1]) as tf.Tensor1D;
+        pred = tf.keep(tf.add(tf.mul(flat, std), mean) as tf.Tensor1D);
+        return regressionLoss(loss, flat, target, { huberDelta: this.opts.huberDelta, trimFraction: this.opts.trimFraction });
+      }, vars);
+      let g = this.optimizer.flatten(vars.map((v) => grads[v.name] ?? tf.zerosLike(v)));
+      if (this.accum > 1) g = tf.div(g, this.accum);
+      return { value, g, pred: pred! };
+    }));
+    try {
+      const lossValue = (await out.value.data())[0];
+      const images = batch.x.shape[0];
+      if (!Number.isFinite(lossValue)) return { loss: lossValue, images };
+      const pred = (await out.pred.data()) as Float32Array;
+      const target = (await batch.y.data()) as Float32Array;
+      const acc = this.accumGrad;
+      if (acc) tf.tidy(() => acc.assign(tf.add(acc, out.g)));
+      if (call.update) this.apply((acc ?? out.g) as tf.Tensor1D, call);
+      return { loss: lossValue, images, pred, target: Float32Array.from(target) };
+    } finally {
+      tf.dispose([out.value, out.g, out.pred]);
     }
   }
 

@@ -1,5 +1,7 @@
 /**
- * The training engine's entry point: `fit` trains any classifier Module (forward(x: NHWC) → logits) with the
+ * The training engine's entry point: `fit` trains any classifier Module (forward(x: NHWC) → logits), or a
+ * one-output regression head when the recipe's loss is a regression loss (MAE / RMSE / R² per epoch, best by
+ * validation MAE), with the
  * paper's recipe or a variation of it, recording the run in a folder and resuming it exactly. It reads as
  * the official main.py: build the optimizer, EMA and schedules, resume, then per epoch `trainOneEpoch`
  * (engine.ts, one TrainStep per micro-batch, step.ts), evaluate, and hand the record to the callbacks
@@ -18,16 +20,17 @@ import { RunRecords } from './callbacks/run-records';
 import { TensorBoard } from './callbacks/tensorboard';
 import { ModelEma } from './ema';
 import { describeChanges, type ConfigChange } from './config';
-import { evaluate, NonFiniteLossError, NonFiniteStateError, trainOneEpoch } from './engine';
+import { evaluate, evaluateRegression, NonFiniteLossError, NonFiniteStateError, trainOneEpoch } from './engine';
+import { regressionSummary } from '../metrics/regression';
 import { evalLoader, isLoader, trainLoader, type BatchLoader, type DataSpec } from './loaders';
 import type { Optimizer } from './optimizer';
 import { buildParamGroups } from './param-groups';
-import { accumSteps, resolveRecipe, type TrainRecipe } from './recipe';
+import { accumSteps, isRegressionLoss, monitorLowerIsBetter, resolveRecipe, type RegressionLossName, type TrainRecipe } from './recipe';
 import { lockRunFolder, RunDir } from './run-dir';
 import { recipeSchedules } from './schedule';
 import { SGD } from './sgd';
 import type { Classifier } from '../convnext/model';
-import { TrainStep } from './step';
+import { TrainStep, type TargetNorm } from './step';
 
 // The training API in one import, as run-config.ts, the CLI and the notebooks use it.
 
@@ -57,6 +60,10 @@ export interface FitOptions {
   allowConfigChange?: boolean;
   /** The caller's account of what changed on resume (its whole config); default: the recipe's changes. */
   configChanges?: ConfigChange[];
+  /** Regression (a regression loss): the head predicts (target − mean) / std. Default { mean: 0, std: 1 }. */
+  targetNorm?: TargetNorm;
+  /** Regression: validation predictions are clamped to this range (the targets' known range). */
+  targetRange?: readonly [number, number];
 }
 
 export interface FitResult {
@@ -114,7 +121,15 @@ async function fitLocked(o: FitOptions): Promise<FitResult> {
   const model = o.model;
   const optimizer = o.optimizer ? o.optimizer(model, r) : createOptimizer(model, r);
   const ema = r.modelEma ? new ModelEma(model, r.emaDecay) : undefined;
-  const step = new TrainStep(model, optimizer, { loss: r.loss, smoothing: r.smoothing, accumSteps: accum, clipGrad: r.clipGrad, seed: r.seed }, ema);
+  const regression = isRegressionLoss(r.loss);
+  const step = new TrainStep(model, optimizer, {
+    loss: r.loss, smoothing: r.smoothing, accumSteps: accum, clipGrad: r.clipGrad, seed: r.seed,
+    targetNorm: o.targetNorm, huberDelta: r.huberDelta, trimFraction: r.trimFraction,
+  }, ema);
+  const regressionEval = regression ? {
+    targetNorm: o.targetNorm, loss: r.loss as RegressionLossName,
+    huberDelta: r.huberDelta, trimFraction: r.trimFraction, range: o.targetRange,
+  } : undefined;
   // Order matters: each callback sees what the ones before it did to the state (see callbacks/callback.ts).
   const callbacks = new CallbackList([
     new ProgressLogger(o.progress),
@@ -170,11 +185,19 @@ async function fitLocked(o: FitOptions): Promise<FitResult> {
         lr: s.lr,
         trainLoss: s.sums.loss / s.sums.images,
         trainTop1: r.loss === 'label-smoothing' ? s.sums.correct / s.sums.images : null,
+        ...(regression && s.sums.regression ? (({ mae, rmse, r2 }) => ({ trainMae: mae, trainRmse: rmse, trainR2: r2 }))(regressionSummary(s.sums.regression)) : {}),
         trainSeconds: s.sums.seconds,
         trainImagesPerSec: s.sums.images / s.sums.seconds,
         trainMinutes: s.trainSeconds / 60,
       };
-      if (val && ((epoch + 1) % r.evalEvery === 0 || last)) {
+      if (val && regressionEval && ((epoch + 1) % r.evalEvery === 0 || last)) {
+        const res = await evaluateRegression(model, val, { ...regressionEval, progress: o.progress, log: say, label: 'eval' });
+        Object.assign(rec, { valLoss: res.loss, valMae: res.mae, valRmse: res.rmse, valR2: res.r2, evalSeconds: res.seconds, evalImagesPerSec: res.imagesPerSec });
+        if (ema && r.evalEma) {
+          const e = await ema.withWeights(() => evaluateRegression(model, val, { ...regressionEval, progress: o.progress, log: say, label: 'eval ema' }));
+          Object.assign(rec, { emaLoss: e.loss, emaMae: e.mae, emaRmse: e.rmse, emaR2: e.r2 });
+        }
+      } else if (val && ((epoch + 1) % r.evalEvery === 0 || last)) {
         const res = await evaluate(model, val, { progress: o.progress, log: say, label: 'eval' });
         Object.assign(rec, { valLoss: res.loss, valTop1: res.top1, valTop5: res.top5, evalSeconds: res.seconds, evalImagesPerSec: res.imagesPerSec });
         if (ema && r.evalEma) {
@@ -191,7 +214,8 @@ async function fitLocked(o: FitOptions): Promise<FitResult> {
       s.history.push(rec);
       s.position = { ...s.position, epoch: epoch + 1, batchInEpoch: 0 };
       const m = rec[r.monitor];
-      if (typeof m === 'number' && Number.isFinite(m) && (s.best === undefined || m > s.best.value)) s.best = { epoch, metric: r.monitor, value: m };
+      const better = (a: number, b: number): boolean => (monitorLowerIsBetter(r.monitor) ? a < b : a > b);
+      if (typeof m === 'number' && Number.isFinite(m) && (s.best === undefined || better(m, s.best.value))) s.best = { epoch, metric: r.monitor, value: m };
       await callbacks.onEpochEnd(s, rec);
     }
     await callbacks.onTrainEnd(s);

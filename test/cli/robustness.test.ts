@@ -91,7 +91,7 @@ describe('convnext CLI: robustness', function () {
     const r = cli(['eval', '--weights', w2(), '--model', 'convnext_atto', '--data', data(), '--per-class', '1',
       '--input-size', '32', '--batch-size', '2', '--no-progress']);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /on 2 images: top-1 \d+\.\d\d%/);
+    assert.match(r.stdout, /on 2 images \(32px, crop 0\.875 center\): top-1 \d+\.\d\d%/);
   });
 
   it('eval validates its numeric options', () => {

@@ -80,7 +80,7 @@ describe('study ablation', () => {
     for (const preset of STUDY_PRESET_NAMES) {
       const c = checkConfig(rowConfig(s, preset, 0));
       const r = resolveRecipe(c.recipe);
-      assert.equal(r.epochs * Math.floor(3885 / r.batchSize), 5 * 60, 'updates of a quick run');
+      assert.equal(r.epochs * Math.floor(3885 / r.batchSize), 8 * 60, 'updates of a quick run (QUICK_STUDY_SCALE: 8 epochs, the earlier 5 + 3)');
       const m = buildModel(c, 5);
       const y = tf.tidy(() => m.forward(tf.zeros([1, s.inputSize, s.inputSize, 3])));
       assert.deepEqual(y.shape, [1, 5]);

@@ -9,7 +9,8 @@ import * as path from 'path';
 import { ROADMAP, roadmapStep, type RoadmapStep } from '../../src/convnext';
 import type { RunRecord } from '../../src/experiments/cached-run';
 import { type AblationResult, ablationBudget, benchmarkRun, reportedTop1, tinyConfig } from '../../src/experiments/recipe-report';
-import { compareTrends, replayPlan, type ReplayPlan, type ReplayResult } from '../../src/experiments/roadmap-replay';
+import { DECISIVE_TRANSITIONS, compareTrends, estimateReplayMinutes, replayPlan, type ReplayPlan, type ReplayResult } from '../../src/experiments/roadmap-replay';
+import { configHash } from '../../src/train/config';
 import { ABLATION_SETTINGS, type AblationRuns, type RowSummary, meanStd } from '../../src/experiments/study-ablation';
 import { type BenchFile, benchCaseRows, benchSummaryText, latestFullBench, realDataRows } from '../../src/notebook/bench';
 import {
@@ -239,40 +240,56 @@ describe('notebook 02 helpers', () => {
       '2 of the 3 steps land within 0.24% of the paper\'s FLOPs (1 within 0.00%). Step 03 (step 03-c) is 7.0% below the paper.');
   });
 
-  it('writes the replay\'s findings from its results', () => {
+  it('writes the replay\'s findings from its results, transition by transition over seeds', () => {
     const s = (id: string) => ROADMAP.find((x) => x.id === id)!;
-    const result = (id: string, top1: number, trainMinutes: number, cached: boolean): ReplayResult => ({
-      step: s(id), config: {} as TrainConfig, runDir: id, cached, params: 0, macs: 0, top1, trainMinutes, evalImagesPerSec: 0,
+    const result = (id: string, seeds: number[], trainMinutes: number, cachedRuns: number): ReplayResult => ({
+      step: s(id), config: {} as TrainConfig, runDir: id, cached: cachedRuns === seeds.length, cachedRuns, params: 0, macs: 0,
+      top1: meanStd(seeds).mean, top1Stat: meanStd(seeds), top1Seeds: seeds, trainMinutes, evalImagesPerSec: 0,
     });
-    const replay = [result('01-resnet50', 40, 1.5, true), result('02-stage-ratio', 45, 2.25, false), result('03-patchify-stem', 44.9, 0.5, true)];
-    const trends = compareTrends(replay, 6000);
-    // 02 vs 01: +5.0 against 2σ = 200·sqrt(2·0.425·0.575/6000) = 1.805; 03 vs 02: −0.1, within noise.
-    close(trends[0].noise, 200 * Math.sqrt((2 * 0.425 * 0.575) / 6000));
-    assert.deepEqual(trends.map((t) => t.verdict), ['agrees', 'within noise']);
-    const plan = { ...replayPlan('quick'), trainImages: 6000, valImages: 6000, epochs: 2, batchSize: 64 } as ReplayPlan;
+    const replay = [result('01-resnet50', [40, 41, 42], 1.5, 3), result('02-stage-ratio', [45, 46, 47], 2.25, 0), result('03-patchify-stem', [44, 46, 48], 0.5, 3)];
+    const plan = { ...replayPlan('smoke'), trainImages: 6000, valImages: 6000, epochs: 2, batchSize: 64 } as ReplayPlan;
+    const trends = compareTrends(replay, plan.transitions);
+    // 02 − 01: +5.0, SE = sqrt(1/3 + 1/3) = 0.816, resolved; 03 − 02: 0.0 ± sqrt(4/3 + 1/3) = 1.29, not resolved.
+    close(trends[0].se, Math.sqrt(2 / 3));
+    close(trends[0].noise, 2 * Math.sqrt(2 / 3));
+    assert.deepEqual(trends.map((t) => t.verdict), ['reproduces', 'not resolved']);
     const text = replayFindings(replay, trends, plan).replace(/\n(?![*\n])/g, ' ');
     const paper02 = s('02-stage-ratio').paper.top1! - s('01-resnet50').paper.top1!;
-    assert.ok(text.includes('3 runs, 4.3 minutes of training in all'), text);
-    assert.ok(text.includes('2 of 3 read from the cache'), text);
+    assert.ok(text.includes('3 steps × 2 seeds = 9 runs, 4.3 minutes of training in all'), text);
+    assert.ok(text.includes('6 of 9 read from the cache'), text);
     assert.ok(text.includes('12,000 training images (186 updates)'), text);
-    assert.ok(text.includes('between 40.0% and 45.0%'), text);
-    assert.ok(text.includes('exceed about ±1.8 points'), text);
-    assert.ok(text.includes(`**Agrees with the paper beyond the noise:** 02 stage ratio (ours +5.0, paper ${signed(paper02)})`), text);
-    assert.ok(text.includes('**Goes the other way beyond the noise:** none.'), text);
-    assert.ok(text.includes('**Within the noise:** 03.'), text);
-    assert.ok(text.includes('reaches 40.0% and "patchify" stem (03) 44.9%, above it'), text);
-    assert.ok(text.includes('slowest 02 stage ratio (2.3 min), fastest 03 "patchify" stem (0.5 min)'), text);
-    assert.equal(verdictLines(trends), 'agrees: 02\nopposite: —\npaper flat: —\nwithin noise: 03');
+    assert.ok(text.includes('between 41.0% and 46.0%'), text);
+    assert.ok(text.includes('std of a step\'s top-1 is 1.0–2.0 points'), text);
+    assert.ok(text.includes(`**Reproduces the paper's direction:** stage ratio (01→02; ours +5.0 ± 0.8, paper ${signed(paper02)})`), text);
+    assert.ok(text.includes('**Reverses it:** none.'), text);
+    assert.ok(text.includes('**Not resolved here** (within 2·SE): "patchify" stem (02→03; ours 0.0 ± 1.3'), text);
+    assert.ok(text.includes('reaches 41.0 ± 1.0% and "patchify" stem (03) 46.0 ± 2.0%, above it'), text);
+    assert.equal(verdictLines(trends), 'reproduces: 01→02\nreverses: —\npaper flat: —\nnot resolved: 02→03');
   });
 
-  it('plans the replay\'s image counts from its settings', () => {
+  it('plans the replay\'s budget per mode: the decisive transitions × 3 seeds in quick mode', () => {
     const q = replayPlan('quick');
-    assert.equal(q.trainImages, 6000);
-    assert.equal(q.valImages, 6000);
+    assert.equal(q.trainImages, 6_000);
+    assert.equal(q.valImages, 10_000);
     assert.equal(q.epochs, 2);
     assert.equal(q.batchSize, 64);
-    assert.equal(replayPlan('smoke').valImages, 20);
-    assert.equal(replayPlan('full').valImages, 50_000);
+    assert.deepEqual(q.seeds, [0, 1, 2]);
+    assert.deepEqual(q.steps.map((x) => x.id.slice(0, 2)), ['01', '02', '03', '05', '06', '07', '09', '13', '14', '15', '16']);
+    assert.deepEqual(q.transitions.map((t) => t.key), DECISIVE_TRANSITIONS.map((t) => t.key));
+    assert.equal(q.runs.length, 33);
+    assert.equal(new Set(q.runs.map((r) => configHash(r.config))).size, 33, 'one cached run per step and seed');
+    assert.equal(q.runs[1].config.recipe?.seed, 1);
+    // Estimated from the recorded 0.5–1.7 s per training step of 128 images.
+    const e = estimateReplayMinutes(q);
+    const images = 6_000 * 2 + 10_000 / 3;
+    close(e.low, (33 * images * 500 / 128) / 60_000);
+    close(e.high, (33 * images * 1700 / 128) / 60_000);
+    const smoke = replayPlan('smoke');
+    assert.equal(smoke.valImages, 20);
+    assert.deepEqual(smoke.transitions.map((t) => t.key), ['stage-ratio', 'patchify']);
+    const full = replayPlan('full');
+    assert.equal(full.valImages, 50_000);
+    assert.equal(full.transitions.length, 15, 'every step against its parent');
   });
 });
 

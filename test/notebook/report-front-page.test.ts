@@ -59,9 +59,14 @@ describe('notebook timings', () => {
     assert.equal(cellProgressText(4, 12, 130, 870, 'quick'), 'cell 4/12 · 2:10 min elapsed of ~14:30 min expected');
   });
 
-  it('has a measured figure for every notebook in smoke and quick mode, with its date, machine and command', () => {
+  it('has a measured smoke figure for every notebook, a quick one or a stated reason why not, each with its source', () => {
+    for (const n of NAMES) assert.ok(expectedSeconds(n, 'smoke') !== undefined, `${n} has no smoke time in NOTEBOOK_TIMINGS`);
+    for (const n of NAMES) {
+      const measured = expectedSeconds(n, 'quick') !== undefined;
+      assert.ok(measured || (NOTEBOOK_TIMINGS.quick.seconds[n.slice(0, 2)] === null && NOTEBOOK_TIMINGS.quick.source?.note?.includes(n.slice(0, 2))),
+        `${n} has neither a quick time nor a note saying why not`);
+    }
     for (const m of ['smoke', 'quick'] as const) {
-      for (const n of NAMES) assert.ok(expectedSeconds(n, m) !== undefined, `${n} has no ${m} time in NOTEBOOK_TIMINGS`);
       const src = NOTEBOOK_TIMINGS[m].source;
       assert.ok(src && /^\d{4}-\d{2}-\d{2}$/.test(src.date) && src.machine && src.command, `${m} timings lack their source`);
     }

@@ -126,6 +126,8 @@ export function registerTrainCommand(program: Command): void {
           console.log(`final: top-1 ${pct(e.top1)}, top-5 ${pct(e.top5)}, loss ${e.loss.toFixed(4)} on ${e.count} images` +
             (res.emaEvaluation ? ` | EMA top-1 ${pct(res.emaEvaluation.top1)}` : ''));
         }
+        const r = res.regressionEvaluation;
+        if (r) console.log(`final: MAE ${r.mae.toFixed(3)}, RMSE ${r.rmse.toFixed(3)}, R² ${r.r2.toFixed(4)}, loss ${r.loss.toFixed(4)} on ${r.count} images`);
         console.log(`run folder: ${res.runDir}`);
       } finally {
         process.off('SIGINT', onSigint);

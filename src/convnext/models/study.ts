@@ -1,7 +1,7 @@
 /** The reproduction study's rows (Table 3) on each architecture: `study_<arch>_<preset>`. */
 import type { ConvNeXtConfig } from '../convnext';
 import type { ModelEntry } from '../model';
-import { STUDY_PRESET_NAMES, STUDY_PRESETS, createStudyModel } from '../study';
+import { STUDY_EXTENSION_NAMES, STUDY_PRESET_NAMES, createStudyModel, studyPresetLabel } from '../study';
 import { CONVNEXT_VARIANTS } from './convnext';
 
 /**
@@ -14,10 +14,12 @@ export const STUDY_ARCHS: Record<string, Pick<ConvNeXtConfig, 'depths' | 'dims'>
   tiny: CONVNEXT_VARIANTS.tiny,
 };
 
+const STUDY_EXTENSION_NAMES_SET = Object.fromEntries(STUDY_EXTENSION_NAMES.map((n) => [n, true]));
+
 export const STUDY_MODELS: ModelEntry[] = Object.entries(STUDY_ARCHS).flatMap(([variant, arch]) =>
-  STUDY_PRESET_NAMES.map((preset): ModelEntry => ({
+  [...STUDY_PRESET_NAMES, ...STUDY_EXTENSION_NAMES].map((preset): ModelEntry => ({
     name: `study_${variant}_${preset}`,
-    description: `ConvNeXt-${variant} ${STUDY_PRESETS[preset].label} (reproduction study, Table 3)`,
+    description: `ConvNeXt-${variant} ${studyPresetLabel(preset)} (reproduction study, ${preset in STUDY_EXTENSION_NAMES_SET ? 'an extension against its canonical form' : 'Table 3'})`,
     defaultSize: 224,
     create: (opts) => createStudyModel(preset, { ...arch, ...opts }),
   })));

@@ -4,6 +4,7 @@
  * checkpoints, the time budget, early stopping) is a Callback reading that state. Callbacks run in list
  * order, and each hook awaits the previous callback's.
  */
+import type { RegressionSums } from '../../metrics/regression';
 import type { TrainPosition } from '../checkpoint';
 import type { ModelEma } from '../ema';
 import type { Optimizer } from '../optimizer';
@@ -28,13 +29,24 @@ export interface EpochRecord extends MetricRow {
   emaLoss?: number;
   emaTop1?: number;
   emaTop5?: number;
+  /** Regression: MAE, RMSE and R² over the epoch's training batches (target units, train mode) … */
+  trainMae?: number;
+  trainRmse?: number;
+  trainR2?: number;
+  /** … and of the evaluation after it (and of the EMA weights when evaluated). */
+  valMae?: number;
+  valRmse?: number;
+  valR2?: number;
+  emaMae?: number;
+  emaRmse?: number;
+  emaR2?: number;
   evalSeconds?: number;
   evalImagesPerSec?: number;
   /** Cumulative training time (minutes, evaluation excluded). */
   trainMinutes: number;
 }
 
-/** The best epoch by the recipe's `monitor` metric. */
+/** The best epoch by the recipe's `monitor` metric (the highest top-1, or the lowest MAE). */
 export interface BestEpoch {
   epoch: number;
   metric: string;
@@ -48,6 +60,8 @@ export interface EpochSums {
   images: number;
   seconds: number;
   batches: number;
+  /** Regression: the sums MAE, RMSE and R² of the epoch's batches follow from. */
+  regression?: RegressionSums;
 }
 
 export const emptySums = (): EpochSums => ({ loss: 0, correct: 0, images: 0, seconds: 0, batches: 0 });

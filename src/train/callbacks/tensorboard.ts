@@ -2,7 +2,10 @@
 import type { RunDir } from '../run-dir';
 import type { BatchEnd, Callback, EpochRecord, TrainState } from './callback';
 
-const EPOCH_SCALARS = ['trainLoss', 'valLoss', 'valTop1', 'valTop5', 'emaTop1', 'trainImagesPerSec'] as const;
+const EPOCH_SCALARS = [
+  'trainLoss', 'valLoss', 'valTop1', 'valTop5', 'emaTop1', 'trainImagesPerSec',
+  'trainMae', 'trainRmse', 'trainR2', 'valMae', 'valRmse', 'valR2', 'emaMae',
+] as const;
 
 export class TensorBoard implements Callback {
   constructor(private readonly run: RunDir) {}

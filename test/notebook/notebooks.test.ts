@@ -7,9 +7,9 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ReportSummary, listNotebooks, runReport } from '../src/notebook/runner';
+import { ReportSummary, listNotebooks, runReport } from '../../src/notebook/runner';
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const NOTEBOOKS = listNotebooks(path.join(ROOT, 'notebooks'));
 
 interface Ipynb {
