@@ -16,10 +16,9 @@ import {
   loadStateDict, loadWeights, readStateDict
 } from '../../src/convnext';
 import { Conv2d, LayerNorm, Module, Sequential, gelu, withoutInit } from "../../src/nn";
+import { assertClose as assertCloseTo } from '../fixtures/parity';
 
 const DIR = path.join(__dirname, '..', 'fixtures', 'parity');
-const RTOL = 1e-4;
-const ATOL = 1e-5;
 const SMALL = { depths: [1, 1, 2, 1], dims: [8, 16, 24, 32], numClasses: 10 };
 
 const io = readStateDict(path.join(DIR, 'convnext_io.safetensors')).stateDict;
@@ -37,22 +36,14 @@ function nhwc(t: HostTensor): tf.Tensor4D {
 }
 
 /** Asserts elementwise closeness and returns the measured errors. */
+/** Elementwise closeness to a PyTorch tensor; `fromNhwc` compares our NHWC map in PyTorch's NCHW. */
 function assertClose(ours: tf.Tensor, ref: HostTensor, what: string, fromNhwc = false): void {
-  const o = tf.tidy(() => (fromNhwc ? tf.transpose(ours, [0, 3, 1, 2]) : ours));
-  assert.deepEqual(o.shape, ref.shape, `${what}: shape`);
-  const a = o.dataSync();
-  if (o !== ours) o.dispose();
-  let maxAbs = 0;
-  let maxRel = 0;
-  let worst = -1;
-  for (let i = 0; i < a.length; i++) {
-    const err = Math.abs(a[i] - ref.data[i]);
-    maxAbs = Math.max(maxAbs, err);
-    maxRel = Math.max(maxRel, err / Math.max(Math.abs(ref.data[i]), 1e-3));
-    if (err > ATOL + RTOL * Math.abs(ref.data[i]) && worst < 0) worst = i;
+  const o = fromNhwc ? tf.tidy(() => tf.transpose(ours, [0, 3, 1, 2])) : ours;
+  try {
+    assertCloseTo(o, ref, what);
+  } finally {
+    if (o !== ours) o.dispose();
   }
-  if (process.env.PARITY_VERBOSE) console.log(`    ${what}: max abs ${maxAbs.toExponential(2)}, max rel ${maxRel.toExponential(2)}`);
-  assert.ok(worst < 0, `${what}: element ${worst} is ${a[worst]}, PyTorch ${ref.data[worst]} (max abs err ${maxAbs})`);
 }
 
 /** Loads `prefix.*` fixture tensors into a module (official names below the prefix). */

@@ -13,7 +13,7 @@ import { SwinTransformer, WeightsError, complexity, createModel, loadStateDict, 
 import { withoutInit } from '../../src/nn';
 import {
   PARITY_DIR, SCRIPT, assertClose, assertFitsFixedBatch, assertTimmRoundTrip, findPython, fixture, get, nhwc,
-} from '../fixtures/transformer-parity';
+} from '../fixtures/parity';
 
 /** The fixture's configuration (SWIN_SMALL in make_transformer_fixtures.py). */
 const SMALL = { imgSize: 20, patchSize: 2, embedDim: 12, depths: [2, 2, 2], numHeads: [2, 2, 4], windowSize: 3, numClasses: 10 };

@@ -14,7 +14,7 @@ import {
 import { withoutInit } from '../../src/nn';
 import {
   PARITY_DIR, SCRIPT, assertClose, assertFitsFixedBatch, assertTimmRoundTrip, findPython, fixture, get, nhwc,
-} from '../fixtures/transformer-parity';
+} from '../fixtures/parity';
 
 /** The fixture's configuration (VIT_SMALL in make_transformer_fixtures.py). */
 const SMALL = { imgSize: 32, patchSize: 8, embedDim: 24, depth: 2, numHeads: 3, numClasses: 10 };

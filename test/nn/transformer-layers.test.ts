@@ -11,7 +11,7 @@ import {
   Attention, MacCounter, Mlp, PatchMerging, WindowAttention, interpolationMatrix, relativePositionIndex,
   resampleAbsPosEmbed, shiftedWindowMask, windowPartition, windowReverse, cyclicShift,
 } from '../../src/nn';
-import { assertClose, fixture, get, loadPrefixed, tensor } from '../fixtures/transformer-parity';
+import { assertClose, fixture, get, loadPrefixed, tensor } from '../fixtures/parity';
 
 const layers = fixture('transformer_layers.safetensors');
 const DATA = /^(x|y|y_masked|mask)$/;
