@@ -13,9 +13,12 @@ export interface TorchInfo {
   version: string;
 }
 
-/** A Python that imports torch: $CONVNEXT_PYTHON, then .venv/bin/python, then python3; else undefined. */
+/**
+ * A Python that imports torch: $CONVNEXT_PYTHON, then $PYTHON (the tests' torch Python, which .ci/run sets), then
+ * .venv/bin/python, then python3; else undefined.
+ */
 export function findTorch(): TorchInfo | undefined {
-  const candidates = [process.env.CONVNEXT_PYTHON, path.join(REPO, '.venv', 'bin', 'python'), 'python3']
+  const candidates = [process.env.CONVNEXT_PYTHON, process.env.PYTHON, path.join(REPO, '.venv', 'bin', 'python'), 'python3']
     .filter((p): p is string => !!p && (!p.includes('/') || fs.existsSync(p)));
   for (const python of candidates) {
     const r = cp.spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
