@@ -2,7 +2,7 @@
 import { STUDY_ARCHS, STUDY_PRESETS, STUDY_PRESET_NAMES, type StudyPreset } from '../convnext';
 import type { RunRecord } from '../experiments/cached-run';
 import {
-  type AblationRuns, type AblationSettings, type ClaimCheck, type Comparison, type RowSummary, TRANSFER_LABEL,
+  type AblationRuns, type AblationSettings, type Comparison, type RowSummary, TRANSFER_LABEL,
   ablationTrainMinutes, formatStat, meanCurve, studyComplexity,
 } from '../experiments/study-ablation';
 import type { Conclusion } from '../experiments/study-conclusions';
@@ -72,10 +72,6 @@ export function comparisonRows(comparisons: Comparison[]): Row[] {
     t: c.t,
     'beyond 2 SE': c.beyondNoise ? 'yes' : 'no',
   }));
-}
-
-export function claimRows(claims: ClaimCheck[]): Row[] {
-  return claims.map((c) => ({ 'study\'s conclusion': c.claim, 'on our runs': c.verdict, evidence: c.evidence }));
 }
 
 /** Every configuration's runs (and the transfer row's), labelled. */
