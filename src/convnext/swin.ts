@@ -25,33 +25,16 @@ import {
 } from '../nn';
 import { dropPathRates } from './convnext';
 import type { Classifier } from './model';
+import { definedOnly, type TransformerConfigBase } from './transformer-config';
 
-export interface SwinTransformerConfig {
-  /** Image size the windows are planned for (224). */
-  imgSize?: number;
-  /** Patch size of the embedding (4). */
-  patchSize?: number;
-  inChans?: number;
-  numClasses?: number;
-  /** Channels of the first stage; stage i has embedDim·2^i. */
-  embedDim: number;
+export interface SwinTransformerConfig extends TransformerConfigBase {
   depths: number[];
   numHeads: number[];
   /** Attention window (7). */
   windowSize?: number;
-  mlpRatio?: number;
-  /** Stochastic depth rate of the last block; rates rise linearly from 0 over all blocks. */
-  dropPathRate?: number;
-  /** Scales the head's initial weights and bias. */
-  headInitScale?: number;
 }
 
 const SWIN_EPS = 1e-5;
-
-/** The config without its undefined entries, so that `{ numClasses: undefined }` keeps the default. */
-function definedOnly<T extends object>(config: T): T {
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as T;
-}
 
 /** timm's SwinTransformerBlock._calc_window_shift for one axis. */
 function windowAndShift(resolution: number, window: number, shift: number): [number, number] {

@@ -19,34 +19,17 @@ import {
 } from '../nn';
 import { dropPathRates } from './convnext';
 import type { Classifier } from './model';
+import { definedOnly, type TransformerConfigBase } from './transformer-config';
 import type { HostTensor, StateDict } from './weights';
 
-export interface VisionTransformerConfig {
-  /** Image size the position embedding is learned for (224). */
-  imgSize?: number;
-  /** Patch size (16). */
-  patchSize?: number;
-  inChans?: number;
-  numClasses?: number;
-  embedDim: number;
+export interface VisionTransformerConfig extends TransformerConfigBase {
   depth: number;
   numHeads: number;
-  /** MLP hidden width as a multiple of embedDim (4). */
-  mlpRatio?: number;
-  /** Stochastic depth rate of the last block; rates rise linearly from 0 over the blocks. */
-  dropPathRate?: number;
   /** timm's `init_values`: LayerScale (`ls1`, `ls2`) with this initial value; 0 or unset: none (timm's default). */
   layerScaleInitValue?: number;
-  /** Scales the head's initial weights and bias. */
-  headInitScale?: number;
 }
 
 const VIT_EPS = 1e-6;
-
-/** The config without its undefined entries, so that `{ numClasses: undefined }` keeps the default. */
-function definedOnly<T extends object>(config: T): T {
-  return Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) as T;
-}
 
 /** timm's vision_transformer.Block: x + attn(norm1(x)), then x + mlp(norm2(x)), on [B, N, C]. */
 export class VitBlock extends Module {

@@ -159,7 +159,8 @@ export function noiseText(rows: NoiseRow[], s: PetAgeSettings): string {
   const best = rows.reduce((a, b) => (b.testMae.mean < a.testMae.mean ? b : a));
   const l1 = rows.find((r) => r.loss === 'l1');
   const mse = rows.find((r) => r.loss === 'mse');
-  const parts = [`With ${fmt(100 * (s.data.kind === 'stand-in' ? s.data.labelNoise : 0.06), 0)}% wrong training labels, the lowest clean-test MAE ` +
+  const parts = [`The model is ${rowLabel(s.noise.row)}'s row (\`${modelName(s, s.noise.row)}\`). ` +
+    `With ${fmt(100 * (s.data.kind === 'stand-in' ? s.data.labelNoise : 0.06), 0)}% wrong training labels, the lowest clean-test MAE ` +
     `comes from **${best.loss}** (${formatStat(best.testMae, 2)} months over ${best.testMae.n} seeds).`];
   for (const ref of [mse, l1]) {
     if (!ref || ref === best) continue;
@@ -214,7 +215,16 @@ export function spreadText(rows: AgeRowSummary[]): string {
     (resolved.length ? ` (${resolved.map((p) => `${p.a.label} < ${p.b.label}`).join(', ')})` : '') +
     `, the others are within the seed spread and their order is not established by ${rows[0].testMae.n} seeds. ` +
     'The study reports one run per model, so its own differences of a fraction of a month (ResNet-50 vs ConvNeXt-B: 0.52) ' +
-    'cannot be told from seed noise either.';
+    'cannot be told from seed noise either.' + unlearnedText(rows);
+}
+
+/** Rows whose predictions explain almost none of the target's variance: their rank says nothing about the family. */
+function unlearnedText(rows: AgeRowSummary[]): string {
+  const flat = rows.filter((r) => r.testR2.mean < UNLEARNED_R2);
+  if (flat.length === 0) return '';
+  return ` ${listWords(flat.map((r) => `${r.label} (R² ${formatStat(r.testR2, 3)})`))} did not learn the target in this budget: ` +
+    `R² below ${UNLEARNED_R2} is little better than predicting one age for every image, so ${flat.length === 1 ? 'its' : 'their'} place in ` +
+    'the ranking reflects this budget and data, not how the family would do on real pet photos.';
 }
 
 /** The closing note's Table 2: mean ± std over seeds and minutes per row, measured in this run. */
@@ -235,6 +245,9 @@ export function timingText(runs: PetAgeRuns, s: PetAgeSettings): string {
   return `**This run (${s.mode} mode):** ${t.runs} training runs, ${fmt(t.minutes, 1)} minutes of training in all as measured when each ` +
     `run trained (${t.cached} read back from \`runs/pet-age/\`).`;
 }
+
+/** Test R² under which a row counts as not having learned the target. */
+export const UNLEARNED_R2 = 0.05;
 
 /** Which rows are transformers (for prose). */
 export const TRANSFORMER_ROWS = (Object.keys(PET_AGE_MODELS) as RowKey[]).filter((k) => PET_AGE_MODELS[k].transformer);

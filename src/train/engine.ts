@@ -11,6 +11,7 @@ import { regressionLoss } from './loss';
 import type { RegressionLossName } from './recipe';
 import { Stopwatch, ThroughputTimer } from '../util/timing';
 import type { CallbackList, TrainState } from './callbacks/callback';
+import type { Batch } from '../data/loader';
 import type { BatchLoader } from './loaders';
 import { Progress } from './progress';
 import { scheduleAt } from './schedule';
@@ -93,30 +94,38 @@ export interface EvaluateOptions {
   flipTta?: boolean;
 }
 
-/** Top-1 / top-5, loss, confusion matrix and per-class P/R/F1 of a model on a loader (eval mode). */
-export async function evaluate(model: Classifier, data: BatchLoader, opts: EvaluateOptions = {}): Promise<EvalResult> {
+/** The model's outputs; under flip TTA the mean of each image's and its mirror image's. */
+function forwardEval(model: Classifier, x: tf.Tensor4D, flipTta: boolean | undefined): tf.Tensor2D {
+  return tf.tidy(() => (flipTta ? tf.div(tf.add(model.forward(x), model.forward(tf.reverse(x, 2))), 2) as tf.Tensor2D : model.forward(x)));
+}
+
+/**
+ * The loop both evaluations share: eval mode, the progress bar, and a timer around the forward pass and its read-back
+ * only (loading and scoring are not timed). `score` sees each batch's outputs, on the device and on the host.
+ */
+async function forEachEvalBatch(
+  model: Classifier, data: BatchLoader, opts: EvaluateOptions,
+  score: (out: tf.Tensor2D, host: Float32Array, batch: Batch) => void | Promise<void>,
+): Promise<{ batches: number; seconds: number; imagesPerSec: number }> {
   const wasTraining = model.training;
   model.eval();
   data.setEpoch(0);
   const total = Math.min(data.numBatches, opts.maxBatches ?? Infinity);
   const bar = new Progress({ label: opts.label ?? 'eval', total, enabled: opts.progress, log: opts.log });
-  // Forward passes and reading the logits back: loading and scoring are not timed.
   const timer = new ThroughputTimer();
-  let meter: ClassificationMeter | undefined;
   let i = 0;
   try {
     for await (const batch of data) {
       timer.start();
-      const logits = tf.tidy(() => (opts.flipTta
-        ? tf.div(tf.add(model.forward(batch.x), model.forward(tf.reverse(batch.x, 2))), 2) as tf.Tensor2D
-        : model.forward(batch.x)));
-      const host = { data: (await logits.data()) as Float32Array, numClasses: logits.shape[1] };
+      const out = forwardEval(model, batch.x, opts.flipTta);
+      const host = (await out.data()) as Float32Array;
       timer.stop();
-      logits.dispose();
-      meter ??= new ClassificationMeter(data.numClasses ?? host.numClasses);
-      meter.update(host, batch.labels);
+      try {
+        await score(out, host, batch);
+      } finally {
+        tf.dispose([out, batch.x, batch.y]);
+      }
       timer.add(batch.x.shape[0]);
-      tf.dispose([batch.x, batch.y]);
       bar.update(++i, { 'img/s': timer.imagesPerSecond });
       if (i >= total) break;
     }
@@ -124,8 +133,18 @@ export async function evaluate(model: Classifier, data: BatchLoader, opts: Evalu
     bar.stop();
     model.train(wasTraining);
   }
+  return { batches: i, seconds: timer.seconds, imagesPerSec: timer.imagesPerSecond };
+}
+
+/** Top-1 / top-5, loss, confusion matrix and per-class P/R/F1 of a model on a loader (eval mode). */
+export async function evaluate(model: Classifier, data: BatchLoader, opts: EvaluateOptions = {}): Promise<EvalResult> {
+  let meter: ClassificationMeter | undefined;
+  const loop = await forEachEvalBatch(model, data, opts, (out, host, batch) => {
+    meter ??= new ClassificationMeter(data.numClasses ?? out.shape[1]);
+    meter.update({ data: host, numClasses: out.shape[1] }, batch.labels);
+  });
   if (!meter) throw new Error('evaluate: the loader yielded no batches');
-  return { ...meter.summary(), seconds: timer.seconds, imagesPerSec: timer.imagesPerSecond };
+  return { ...meter.summary(), seconds: loop.seconds, imagesPerSec: loop.imagesPerSec };
 }
 
 export interface RegressionEvalResult extends RegressionSummary {
@@ -154,52 +173,28 @@ export interface RegressionEvaluateOptions extends Omit<EvaluateOptions, 'flipTt
 
 /** MAE, RMSE, R² and loss of a one-output regression head on a loader (eval mode), with every prediction. */
 export async function evaluateRegression(model: Classifier, data: BatchLoader, opts: RegressionEvaluateOptions = {}): Promise<RegressionEvalResult> {
-  const wasTraining = model.training;
-  model.eval();
-  data.setEpoch(0);
   const { mean, std } = opts.targetNorm ?? { mean: 0, std: 1 };
-  const total = Math.min(data.numBatches, opts.maxBatches ?? Infinity);
-  const bar = new Progress({ label: opts.label ?? 'eval', total, enabled: opts.progress, log: opts.log });
-  const timer = new ThroughputTimer();
   const sums = emptyRegressionSums();
   const preds: Float32Array[] = [];
   const targets: Float32Array[] = [];
   const indices: Int32Array[] = [];
   let lossSum = 0;
-  let i = 0;
-  try {
-    for await (const batch of data) {
-      timer.start();
-      const head = tf.tidy(() => {
-        const out = opts.flipTta ? tf.div(tf.add(model.forward(batch.x), model.forward(tf.reverse(batch.x, 2))), 2) : model.forward(batch.x);
-        if (out.shape[1] !== 1) throw new Error(`evaluateRegression needs a one-output head; the model has ${out.shape[1]} outputs`);
-        return tf.reshape(out, [-1]) as tf.Tensor1D;
-      });
-      const raw = (await head.data()) as Float32Array;
-      timer.stop();
-      const lossValue = tf.tidy(() => regressionLoss(opts.loss ?? 'l1', head, tf.div(tf.sub(tf.reshape(batch.y, [-1]), mean), std),
-        { huberDelta: opts.huberDelta, trimFraction: opts.trimFraction }).dataSync()[0]);
-      head.dispose();
-      const target = Float32Array.from((await batch.y.data()) as Float32Array);
-      const pred = raw.map((v) => {
-        const p = v * std + mean;
-        return opts.range ? Math.min(opts.range[1], Math.max(opts.range[0], p)) : p;
-      });
-      addRegressionSums(sums, pred, target);
-      lossSum += lossValue * pred.length;
-      preds.push(pred);
-      targets.push(target);
-      indices.push(batch.indices);
-      timer.add(batch.x.shape[0]);
-      tf.dispose([batch.x, batch.y]);
-      bar.update(++i, { 'img/s': timer.imagesPerSecond });
-      if (i >= total) break;
-    }
-  } finally {
-    bar.stop();
-    model.train(wasTraining);
-  }
-  if (i === 0) throw new Error('evaluateRegression: the loader yielded no batches');
+  const loop = await forEachEvalBatch(model, data, opts, async (out, raw, batch) => {
+    if (out.shape[1] !== 1) throw new Error(`evaluateRegression needs a one-output head; the model has ${out.shape[1]} outputs`);
+    const lossValue = tf.tidy(() => regressionLoss(opts.loss ?? 'l1', tf.reshape(out, [-1]) as tf.Tensor1D,
+      tf.div(tf.sub(tf.reshape(batch.y, [-1]), mean), std), { huberDelta: opts.huberDelta, trimFraction: opts.trimFraction }).dataSync()[0]);
+    const target = Float32Array.from((await batch.y.data()) as Float32Array);
+    const pred = raw.map((v) => {
+      const p = v * std + mean;
+      return opts.range ? Math.min(opts.range[1], Math.max(opts.range[0], p)) : p;
+    });
+    addRegressionSums(sums, pred, target);
+    lossSum += lossValue * pred.length;
+    preds.push(pred);
+    targets.push(target);
+    indices.push(batch.indices);
+  });
+  if (loop.batches === 0) throw new Error('evaluateRegression: the loader yielded no batches');
   const cat = <T extends Float32Array | Int32Array>(parts: T[], make: (n: number) => T): T => {
     const out = make(parts.reduce((a, p) => a + p.length, 0));
     let off = 0;
@@ -211,7 +206,7 @@ export async function evaluateRegression(model: Classifier, data: BatchLoader, o
   };
   const summary = regressionSummary(sums);
   return {
-    ...summary, loss: lossSum / summary.count, seconds: timer.seconds, imagesPerSec: timer.imagesPerSecond,
+    ...summary, loss: lossSum / summary.count, seconds: loop.seconds, imagesPerSec: loop.imagesPerSec,
     pred: cat(preds, (n) => new Float32Array(n)), target: cat(targets, (n) => new Float32Array(n)), indices: cat(indices, (n) => new Int32Array(n)),
   };
 }

@@ -58,7 +58,7 @@ describe('study ablation', () => {
     for (const preset of STUDY_PRESET_NAMES) {
       const c = checkConfig(rowConfig(s, preset, 0));
       const r = resolveRecipe(c.recipe);
-      assert.equal(r.epochs * Math.floor(3885 / r.batchSize), 8 * 60, 'updates of a quick run (QUICK_STUDY_SCALE: 8 epochs, the earlier 5 + 3)');
+      assert.equal(r.epochs * Math.floor(3885 / r.batchSize), 12 * 60, 'updates of a quick run (QUICK_STUDY_SCALE: 12 epochs of 60 batches)');
       const m = buildModel(c, 5);
       const y = tf.tidy(() => m.forward(tf.zeros([1, s.inputSize, s.inputSize, 3])));
       assert.deepEqual(y.shape, [1, 5]);

@@ -1,5 +1,5 @@
 /**
- * Every subcommand of `convnext`. A command lives in its own file exporting `register(program)`; add it to
+ * Every subcommand of `convnext`. A command lives in its own file, `./<name>`, exporting `register(program)`; add it to
  * this list, with the line `convnext --help` shows for it, to make it available.
  *
  * A command's file is required only when that command runs (or shows its own --help): some load TensorFlow
@@ -23,41 +23,16 @@ export interface CommandSpec {
   load(): CommandModule;
 }
 
+/** A command whose file is `./<name>`. */
+function command(name: string, term: string, description: string): CommandSpec {
+  return { name, term, description, load: () => require(`./${name}`) as CommandModule };
+}
+
 export const COMMANDS: CommandSpec[] = [
-  {
-    name: 'info',
-    term: 'info [options]',
-    description: 'params and MACs of a model, with a per-stage table; --list names every model',
-    load: () => require('./info') as typeof import('./info'),
-  },
-  {
-    name: 'predict',
-    term: 'predict [options] <images...>',
-    description: 'classify images with a model and a .safetensors weights file (official or timm keys)',
-    load: () => require('./predict') as typeof import('./predict'),
-  },
-  {
-    name: 'train',
-    term: 'train [options]',
-    description: 'train a model from a config file into a run folder (resumable)',
-    load: () => require('./train') as typeof import('./train'),
-  },
-  {
-    name: 'eval',
-    term: 'eval [options]',
-    description: 'evaluate weights on an image folder: top-1/top-5, loss, per-class P/R/F1, confusion matrix',
-    load: () => require('./eval') as typeof import('./eval'),
-  },
-  {
-    name: 'export-recipe',
-    term: 'export-recipe [options]',
-    description: 'print the equivalent multi-GPU training command of another engine (timm\'s train.py)',
-    load: () => require('./export-recipe') as typeof import('./export-recipe'),
-  },
-  {
-    name: 'export',
-    term: 'export [options]',
-    description: 'write a model with its weights as an ONNX file (run it with convnext predict --onnx FILE)',
-    load: () => require('./export') as typeof import('./export'),
-  },
+  command('info', 'info [options]', 'params and MACs of a model, with a per-stage table; --list names every model'),
+  command('predict', 'predict [options] <images...>', 'classify images with a model and a .safetensors weights file (official or timm keys)'),
+  command('train', 'train [options]', 'train a model from a config file into a run folder (resumable)'),
+  command('eval', 'eval [options]', 'evaluate weights on an image folder: top-1/top-5, loss, per-class P/R/F1, confusion matrix'),
+  command('export-recipe', 'export-recipe [options]', 'print the equivalent multi-GPU training command of another engine (timm\'s train.py)'),
+  command('export', 'export [options]', 'write a model with its weights as an ONNX file (run it with convnext predict --onnx FILE)'),
 ];
