@@ -6,6 +6,7 @@
  *   npx tsx bench/op-profile.ts                                  # ConvNeXt-T, 224, batch 1
  *   npx tsx bench/op-profile.ts --model convnext_atto --size 64 --batch 16 --top 10
  *   npx tsx bench/op-profile.ts --matmuls    # also each product alone, beside PyTorch's F.linear
+ *   npx tsx bench/op-profile.ts --model convnext_atto --size 64 --batch 64 --train   # the bench's training step
  */
 import * as os from 'os';
 import { Command } from 'commander';
@@ -14,6 +15,7 @@ import { PackedWeight } from '../src/nn/packed-weight';
 import { createModel } from '../src/convnext/registry';
 import { nativeOps, nativeStatus } from '../src/native';
 import { median, timeStepsSync } from '../src/util/timing';
+import { trainStep } from './lib/ours';
 import { findTorch, torchLinears } from './lib/torch';
 
 interface OpTotal {
@@ -60,41 +62,60 @@ const opts = new Command('op-profile')
   .option('--iters <n>', 'timed forward passes', '10')
   .option('--top <n>', 'rows of the per-shape table', '24')
   .option('--matmuls', 'also time each product alone, and PyTorch\'s F.linear on it when torch is found')
+  .option('--train', 'profile the bench\'s training step (forward, backward, AdamW; 10 classes) instead of a forward pass')
   .parse()
-  .opts<{ model: string; size: string; batch: string; iters: string; top: string; matmuls?: boolean }>();
+  .opts<{ model: string; size: string; batch: string; iters: string; top: string; matmuls?: boolean; train?: boolean }>();
 
-const model = createModel(opts.model, { numClasses: 1000 }).eval();
 const size = Number(opts.size);
-const x = tf.randomNormal([Number(opts.batch), size, size, 3]) as tf.Tensor4D;
+const batch = Number(opts.batch);
+const model = createModel(opts.model, { numClasses: opts.train ? 10 : 1000 });
+model.train(opts.train === true);
+const x = tf.randomNormal([batch, size, size, 3]) as tf.Tensor4D;
+const y = tf.oneHot(tf.zeros([batch], 'int32'), 10).toFloat() as tf.Tensor2D;
+const train = opts.train ? trainStep(model, () => ({ x, y })) : undefined;
 const forward = () => {
-  const y = tf.tidy(() => model.forward(x));
-  y.dataSync();
-  y.dispose();
+  const out = tf.tidy(() => model.forward(x));
+  out.dataSync();
+  out.dispose();
 };
 if (tf.getBackend() !== 'tensorflow') console.warn(`backend ${tf.getBackend()}: op timings need tfjs-node (synchronous ops)`);
-forward();
-forward();
+const iters = Number(opts.iters);
 const totals = new Map<string, OpTotal>();
 const matmuls = new Set<string>();
-instrument(totals, matmuls);
-const iters = Number(opts.iters);
-// The mean, not the median: it is set beside the per-op totals, which are means too.
-const wall = timeStepsSync(forward, { warmup: 0, minIters: iters, maxIters: iters, minSeconds: 0 }).reduce((a, b) => a + b, 0) / iters;
+async function main(): Promise<void> {
+  // The mean, not the median: it is set beside the per-op totals, which are means too.
+  let wall: number;
+  if (train) {
+    for (let i = 0; i < 3; i++) await train.step();
+    instrument(totals, matmuls);
+    const t0 = performance.now();
+    for (let i = 0; i < iters; i++) await train.step();
+    wall = (performance.now() - t0) / iters;
+  } else {
+    forward();
+    forward();
+    instrument(totals, matmuls);
+    wall = timeStepsSync(forward, { warmup: 0, minIters: iters, maxIters: iters, minSeconds: 0 }).reduce((a, b) => a + b, 0) / iters;
+  }
 
-const rows = [...totals].map(([key, t]) => ({ key, ms: t.ms / iters, calls: t.calls / iters })).sort((a, b) => b.ms - a.ms);
-const inOps = rows.reduce((s, r) => s + r.ms, 0);
-const byOp = new Map<string, number>();
-for (const r of rows) byOp.set(r.key.split(' ')[0], (byOp.get(r.key.split(' ')[0]) ?? 0) + r.ms);
-console.log(`${opts.model} ${size}px batch ${opts.batch}, eval; fused kernels ${nativeStatus().enabled ? 'on' : 'off'}`);
-console.log(`forward ${wall.toFixed(1)} ms: ${inOps.toFixed(1)} ms in ${rows.reduce((s, r) => s + r.calls, 0)} ops, ` +
-  `${(wall - inOps).toFixed(1)} ms outside them`);
-console.log(`by op: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ')}`);
-for (const r of rows.slice(0, Number(opts.top))) {
-  console.log(`  ${r.key.padEnd(36)} ${r.ms.toFixed(2).padStart(7)} ms  ${r.calls}x ${(r.ms / r.calls * 1000).toFixed(0)} us`);
+  const rows = [...totals].map(([key, t]) => ({ key, ms: t.ms / iters, calls: t.calls / iters })).sort((a, b) => b.ms - a.ms);
+  const inOps = rows.reduce((s, r) => s + r.ms, 0);
+  const byOp = new Map<string, number>();
+  for (const r of rows) byOp.set(r.key.split(' ')[0], (byOp.get(r.key.split(' ')[0]) ?? 0) + r.ms);
+  console.log(`${opts.model} ${size}px batch ${batch}, ${train ? 'training step' : 'eval'}; fused kernels ${nativeStatus().enabled ? 'on' : 'off'}`);
+  console.log(`${train ? 'step' : 'forward'} ${wall.toFixed(1)} ms (${((1000 * batch) / wall).toFixed(0)} img/s): ${inOps.toFixed(1)} ms in ${rows.reduce((s, r) => s + r.calls, 0)} ops, ` +
+    `${(wall - inOps).toFixed(1)} ms outside them`);
+  console.log(`by op: ${[...byOp].sort((a, b) => b[1] - a[1]).map(([n, ms]) => `${n} ${ms.toFixed(1)}`).join(', ')}`);
+  for (const r of rows.slice(0, Number(opts.top))) {
+    console.log(`  ${r.key.padEnd(36)} ${r.ms.toFixed(2).padStart(7)} ms  ${r.calls}x ${(r.ms / r.calls * 1000).toFixed(0)} us`);
+  }
+  train?.dispose();
+  tf.dispose([x, y]);
+  model.dispose();
+  if (opts.matmuls) compareMatmuls([...matmuls]);
 }
-tf.dispose(x);
-model.dispose();
-if (opts.matmuls) compareMatmuls([...matmuls]);
+
+void main();
 
 /**
  * Median ms of each product alone, ours beside PyTorch's: hot (the same weight every call) and cold (cycling
