@@ -144,14 +144,15 @@ export function summarizeExtensions(s: AblationSettings, runs: ExtensionRuns, co
 // Cost estimates from recorded figures (no training).
 
 /**
- * Recorded on the 2-core development machine (README, "Measured on the 2-core development machine"): notebook 04 in
- * quick mode at the earlier budget took 52 min on 2026-11-28: 7 rows × 3 seeds and the transfer row's 3 runs, each
- * 5 epochs of flowers5 (3,885 training + 432 validation images) with the `mini` model at 64 px, plus 2 epochs of
- * CIFAR-10 pretraining (50,000 images at 32 px).
+ * Measured on the idle 2-core development machine: notebook 04 in quick mode took 76.5 min on 2026-12-07
+ * (`CONVNEXT_MODE=quick npx tsx scripts/report.ts --only 04`, nothing cached): Table 3's 7 rows, the 4 new extension
+ * arms and the transfer row, 3 seeds each (36 runs of 12 epochs of flowers5, 3,885 training + 432 validation images,
+ * `mini` at 96 px), plus 2 epochs of CIFAR-10 pretraining (50,000 images at 32 px). The canonical K = 4 dynamic conv
+ * took 7.2 min a run against about 1 for the plain row, so a third of the total is that arm.
  */
 export const RECORDED_STUDY_RUN = {
-  source: 'README, "Measured on the 2-core development machine": notebook 04, quick mode, 2026-11-28',
-  minutes: 52, flowerRuns: 24, epochs: 5, inputSize: 64, pretrainImages: 2 * 50_000, pretrainSize: 32,
+  source: 'notebook 04, quick mode, 2026-12-07, idle 2-core machine',
+  minutes: 76.5, flowerRuns: 36, epochs: 12, inputSize: 96, pretrainImages: 2 * 50_000, pretrainSize: 32,
 } as const;
 
 /**
@@ -162,7 +163,7 @@ export function secondsPerFlowerEpoch(inputSize: number, r = RECORDED_STUDY_RUN)
   const flowerImages = r.flowerRuns * r.epochs * (3885 + 432);
   const pretrainEquivalent = r.pretrainImages * (r.pretrainSize / r.inputSize) ** 2;
   const perImage = (r.minutes * 60) / (flowerImages + pretrainEquivalent);
-  // Cost per image grows with the pixels (the convs' work does; fixed per-batch overhead does not, so this is an upper estimate upwards of 64 px).
+  // Cost per image grows with the pixels (the convs' work does; fixed per-batch overhead does not, so this overestimates above the recorded size).
   return perImage * (3885 + 432) * (inputSize / r.inputSize) ** 2;
 }
 
