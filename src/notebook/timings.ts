@@ -39,10 +39,10 @@ export const NOTEBOOK_TIMINGS: Record<Mode, ModeTimings> = {
     source: {
       date: '2026-12-07',
       machine: '2-core development machine, idle',
-      command: 'npm run report (04 and 06: CONVNEXT_MODE=quick npx tsx scripts/report.ts --only 04, then --only 06)',
+      command: 'npm run report',
       note: 'figures reported in issue #18, not re-measured, except 01 (re-measured after its Transformer section was added, load ' +
         'average 4.5–5.7) and 04 (re-measured at its new budget: 96 px, 12 epochs, the extension rows; a third of it is the canonical ' +
-        'K = 4 dynamic conv) and the new 06 (nothing cached). Not measured yet: 02, whose quick budget changed since (the decisive ' +
+        'K = 4 dynamic conv) and the new 06, each alone with nothing cached (CONVNEXT_MODE=quick npx tsx scripts/report.ts --only 04, then --only 06). Not measured yet: 02, whose quick budget changed since (the decisive ' +
         'transitions × 3 seeds, estimated 33–112 min). Notebooks 02–04 and 06 reuse finished runs in runs/',
     },
   },
