@@ -176,13 +176,13 @@ export function replayPlan(mode: Mode, dataDir?: string, scale?: ReplayScale): R
 }
 
 /**
- * Recorded on the 2-core machine before this budget was chosen (notebook 02's "Why this scale", quoted): at width ×1/4
- * and depth ÷3 a training step of 128 images took 0.5–1.7 s depending on the step (3.9–13.3 ms an image); evaluation
- * is taken as a third of a training image's cost (a forward pass of three).
+ * Measured on the idle 2-core machine in quick mode's replay (2026-12-07, 33 runs, nothing cached; notebook 02 took
+ * 17.7 min): training took 0.30 ms an image on the fastest step (16, ConvNeXt-T) to 1.84 ms on the slowest (06, the
+ * inverted bottleneck); evaluation is taken as a third of a training image's cost (a forward pass of three).
  */
 export const RECORDED_REPLAY_RATE = {
-  source: 'notebook 02, "Why this scale": pilot runs on the 2-core CPU, 0.5–1.7 s per training step of 128 images',
-  msPerTrainImage: { low: 500 / 128, high: 1700 / 128 },
+  source: 'notebook 02 in quick mode, 2026-12-07: 0.30–1.84 ms per training image over the 11 steps',
+  msPerTrainImage: { low: 0.3, high: 1.84 },
   evalFraction: 1 / 3,
 } as const;
 

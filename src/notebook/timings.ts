@@ -35,15 +35,15 @@ export const NOTEBOOK_TIMINGS: Record<Mode, ModeTimings> = {
     },
   },
   quick: {
-    seconds: { '00': 11, '01': 152, '02': null, '03': 11.4 * 60, '04': 4591, '05': 18, '06': 2287 },
+    seconds: { '00': 11, '01': 152, '02': 1061, '03': 11.4 * 60, '04': 4591, '05': 18, '06': 2287 },
     source: {
       date: '2026-12-07',
       machine: '2-core development machine, idle',
       command: 'npm run report',
       note: 'figures reported in issue #18, not re-measured, except 01 (re-measured after its Transformer section was added, load ' +
-        'average 4.5–5.7) and 04 (re-measured at its new budget: 96 px, 12 epochs, the extension rows; a third of it is the canonical ' +
-        'K = 4 dynamic conv) and the new 06, each alone with nothing cached (CONVNEXT_MODE=quick npx tsx scripts/report.ts --only 04, then --only 06). Not measured yet: 02, whose quick budget changed since (the decisive ' +
-        'transitions × 3 seeds, estimated 33–112 min). Notebooks 02–04 and 06 reuse finished runs in runs/',
+        'average 4.5–5.7) and 02, 04 and 06, each measured alone with nothing cached at its current budget ' +
+        '(CONVNEXT_MODE=quick npx tsx scripts/report.ts --only NN): 02 the decisive transitions × 3 seeds, 04 at 96 px for 12 epochs ' +
+        'with the extension rows (a third of it the canonical K = 4 dynamic conv), 06 new. Notebooks 02–04 and 06 reuse finished runs in runs/',
     },
   },
   full: { seconds: {} },
