@@ -14,7 +14,7 @@ import { tf } from '../src/backend';
 import { PackedWeight } from '../src/nn/packed-weight';
 import { createModel } from '../src/convnext/registry';
 import { nativeOps, nativeStatus } from '../src/native';
-import { median, timeStepsSync } from '../src/util/timing';
+import { median, timeSteps, timeStepsSync } from '../src/util/timing';
 import { trainStep } from './lib/ours';
 import { findTorch, torchLinears } from './lib/torch';
 
@@ -71,7 +71,7 @@ const batch = Number(opts.batch);
 const model = createModel(opts.model, { numClasses: opts.train ? 10 : 1000 });
 model.train(opts.train === true);
 const x = tf.randomNormal([batch, size, size, 3]) as tf.Tensor4D;
-const y = tf.oneHot(tf.zeros([batch], 'int32'), 10).toFloat() as tf.Tensor2D;
+const y = tf.tidy(() => tf.oneHot(tf.zeros([batch], 'int32'), 10).toFloat() as tf.Tensor2D);
 const train = opts.train ? trainStep(model, () => ({ x, y })) : undefined;
 const forward = () => {
   const out = tf.tidy(() => model.forward(x));
@@ -86,11 +86,12 @@ async function main(): Promise<void> {
   // The mean, not the median: it is set beside the per-op totals, which are means too.
   let wall: number;
   if (train) {
-    for (let i = 0; i < 3; i++) await train.step();
+    const step = async () => {
+      await train.step();
+    };
+    await timeSteps(step, { warmup: 3, minIters: 0, maxIters: 0, minSeconds: 0 });
     instrument(totals, matmuls);
-    const t0 = performance.now();
-    for (let i = 0; i < iters; i++) await train.step();
-    wall = (performance.now() - t0) / iters;
+    wall = (await timeSteps(step, { warmup: 0, minIters: iters, maxIters: iters, minSeconds: 0 })).reduce((a, b) => a + b, 0) / iters;
   } else {
     forward();
     forward();

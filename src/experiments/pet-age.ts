@@ -100,8 +100,8 @@ export function petAgeSettings(mode: Mode, realRoot: string | undefined = realDa
     };
   }
   if (mode === 'quick') {
-    // Planned from one measured row (see the notebook's closing note): the six rows × 3 seeds, the noise
-    // comparison and the two longer transformer runs fit in about an hour on the 2-core CPU. The losses are compared
+    // The six rows × 3 seeds, the noise comparison and the two longer transformer runs: 38 min on the idle 2-core
+    // CPU, nothing cached (2026-12-07, NOTEBOOK_TIMINGS). The losses are compared
     // on ResNet-18, as in full mode: ConvNeXt-atto does not learn the stand-in's zoom in this budget (pilot
     // 2026-12-07: 20 epochs, validation R² ≈ 0), so on it every loss would only fit the mean.
     return {

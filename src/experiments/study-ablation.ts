@@ -72,8 +72,9 @@ export const QUICK_STUDY_PILOTS = [
 /**
  * Quick mode's scale, and why. At 64 px the plain row plateaus near 59% however long it trains (QUICK_STUDY_PILOTS:
  * 8 → 30 epochs gained a point; atto, 6× the params, one more); resolution is the lever (96 px: +4 points at 20
- * epochs). 12 epochs at 96 px is what the notebook's 36 runs and the pretraining afford within about 45 minutes on
- * this CPU. The study's regime (≥ 70%) stays out of reach of a from-scratch run here; the notebook says so beside Table 3.
+ * epochs). 12 epochs at 96 px keeps the notebook's 36 runs and the pretraining near the hour (measured: RECORDED_STUDY_RUN
+ * in ./study-extensions.ts). The study's regime (≥ 70%) stays out of reach of a from-scratch run here; the notebook says so
+ * beside Table 3.
  */
 export const QUICK_STUDY_SCALE = { arch: 'mini', inputSize: 96, epochs: 12, batchSize: 64, lr: 2e-3, warmupEpochs: 2 } as const;
 
