@@ -282,51 +282,123 @@ struct ColumnSums {
 constexpr int64_t kRowsPerTask = 16;
 
 // ---------------------------------------------------------------------------------------------------
+// Vectors of L floats at any 4-byte-aligned address; GCC keeps these in vector registers (AVX-512: one zmm
+// for 16). VecOf<1> is a plain float, so one loop body serves vector blocks and single values.
+
+typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
+typedef float V8 __attribute__((vector_size(32), aligned(4), may_alias));
+template <int L>
+struct VecOf;
+template <>
+struct VecOf<16> {
+  using T = V16;
+  static constexpr int kWidth = 16;
+};
+template <>
+struct VecOf<8> {
+  using T = V8;
+  static constexpr int kWidth = 8;
+};
+template <>
+struct VecOf<1> {
+  using T = float;
+  static constexpr int kWidth = 1;
+};
+
+template <int L>
+inline typename VecOf<L>::T LoadV(const float* p) {
+  typename VecOf<L>::T v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <int L>
+inline void StoreV(float* p, typename VecOf<L>::T v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// f(VecOf<L>{}, j) over a row of c values: blocks of 16 from j = 0, one of 8, then single values. For the
+// short rows of small models (C = 40: 16 + 16 + 8) this avoids the scalar loop tail GCC gives `omp simd`
+// loops, which cost as much as their vector part.
+template <typename F>
+inline void Blocks(int64_t c, F&& f) {
+  int64_t j = 0;
+  for (; j + 16 <= c; j += 16) f(VecOf<16>{}, j);
+  if (j + 8 <= c) {
+    f(VecOf<8>{}, j);
+    j += 8;
+  }
+  for (; j < c; j++) f(VecOf<1>{}, j);
+}
+
+// A sum kept in one accumulator per block width, added up once at the end.
+struct BlockSum {
+  V16 a{};
+  V8 b{};
+  float s = 0.f;
+  void Add(V16 v) { a += v; }
+  void Add(V8 v) { b += v; }
+  void Add(float v) { s += v; }
+  float Total() const {
+    // Halving folds (a short dependency chain, unlike a lane-by-lane sum).
+    typedef float V4 __attribute__((vector_size(16)));
+    const V8 h = __builtin_shufflevector(a, a, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(a, a, 8, 9, 10, 11, 12, 13, 14, 15) + b;
+    const V4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    return (q[0] + q[2]) + (q[1] + q[3]) + s;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------------
 // Row functions: one row of C (or 4C) values, pointers declared non-aliasing so the loops vectorise
 // (kept out of line: inlined into the lambdas, GCC loses the restrict information).
 
 // LayerNorm of v = x + bias_in: y = (v - mean) * rstd * w + b; returns {mean, rstd}.
 __attribute__((noinline)) void NormRow(const float* __restrict x, const float* __restrict bi, const float* __restrict w,
-                    const float* __restrict b, float* __restrict y, int64_t c, float eps, float* mean, float* rstd) {
-  float s = 0.f;
-#pragma omp simd reduction(+ : s)
-  for (int64_t j = 0; j < c; j++) s += x[j] + bi[j];
-  const float mu = s / c;
-  float ss = 0.f;
-#pragma omp simd reduction(+ : ss)
-  for (int64_t j = 0; j < c; j++) {
-    const float d = x[j] + bi[j] - mu;
-    ss += d * d;
-  }
-  const float rs = 1.f / std::sqrt(ss / c + eps);
-#pragma omp simd
-  for (int64_t j = 0; j < c; j++) y[j] = (x[j] + bi[j] - mu) * rs * w[j] + b[j];
+                                       const float* __restrict b, float* __restrict y, int64_t c, float eps, float* mean,
+                                       float* rstd) {
+  BlockSum s;
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    s.Add(LoadV<L>(x + j) + LoadV<L>(bi + j));
+  });
+  const float mu = s.Total() / c;
+  BlockSum ss;
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    const auto d = LoadV<L>(x + j) + LoadV<L>(bi + j) - mu;
+    ss.Add(d * d);
+  });
+  const float rs = 1.f / std::sqrt(ss.Total() / c + eps);
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    StoreV<L>(y + j, (LoadV<L>(x + j) + LoadV<L>(bi + j) - mu) * rs * LoadV<L>(w + j) + LoadV<L>(b + j));
+  });
   *mean = mu;
   *rstd = rs;
 }
 
 // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = dy * w; accumulates dw, db, dbias_in.
 __attribute__((noinline)) void NormGradRow(const float* __restrict dy, const float* __restrict x, const float* __restrict bi,
-                        const float* __restrict w, float mu, float rs, float* __restrict dx, float* __restrict aw,
-                        float* __restrict ab, float* __restrict abi, int64_t c) {
-  float sg = 0.f, sgx = 0.f;
-#pragma omp simd reduction(+ : sg, sgx)
-  for (int64_t j = 0; j < c; j++) {
-    const float xh = (x[j] + bi[j] - mu) * rs;
-    const float g = dy[j] * w[j];
-    sg += g;
-    sgx += g * xh;
-    aw[j] += dy[j] * xh;
-    ab[j] += dy[j];
-  }
-  const float mg = sg / c, mgx = sgx / c;
-#pragma omp simd
-  for (int64_t j = 0; j < c; j++) {
-    const float xh = (x[j] + bi[j] - mu) * rs;
-    const float d = rs * (dy[j] * w[j] - mg - xh * mgx);
-    dx[j] = d;
-    abi[j] += d;
-  }
+                                           const float* __restrict w, float mu, float rs, float* __restrict dx,
+                                           float* __restrict aw, float* __restrict ab, float* __restrict abi, int64_t c) {
+  BlockSum sg, sgx;
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    const auto xh = (LoadV<L>(x + j) + LoadV<L>(bi + j) - mu) * rs;
+    const auto d = LoadV<L>(dy + j);
+    const auto g = d * LoadV<L>(w + j);
+    sg.Add(g);
+    sgx.Add(g * xh);
+    StoreV<L>(aw + j, LoadV<L>(aw + j) + d * xh);
+    StoreV<L>(ab + j, LoadV<L>(ab + j) + d);
+  });
+  const float mg = sg.Total() / c, mgx = sgx.Total() / c;
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    const auto xh = (LoadV<L>(x + j) + LoadV<L>(bi + j) - mu) * rs;
+    const auto d = rs * (LoadV<L>(dy + j) * LoadV<L>(w + j) - mg - xh * mgx);
+    StoreV<L>(dx + j, d);
+    StoreV<L>(abi + j, LoadV<L>(abi + j) + d);
+  });
 }
 
 __attribute__((noinline)) void BiasGeluRow(const float* __restrict a, const float* __restrict b, float* __restrict y, int64_t c) {
@@ -344,23 +416,27 @@ __attribute__((noinline)) void BiasGeluGradRow(const float* __restrict dy, const
   }
 }
 
-__attribute__((noinline)) void ScaleResidualRow(const float* __restrict x, const float* __restrict o, const float* __restrict b,
-                             const float* __restrict g, float k, float* __restrict y, int64_t c) {
-#pragma omp simd
-  for (int64_t j = 0; j < c; j++) y[j] = x[j] + k * (g[j] * (o[j] + b[j]));
+__attribute__((noinline)) void ScaleResidualRow(const float* __restrict x, const float* __restrict o,
+                                                const float* __restrict b, const float* __restrict g, float k,
+                                                float* __restrict y, int64_t c) {
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    StoreV<L>(y + j, LoadV<L>(x + j) + k * (LoadV<L>(g + j) * (LoadV<L>(o + j) + LoadV<L>(b + j))));
+  });
 }
 
-__attribute__((noinline)) void ScaleResidualGradRow(const float* __restrict dy, const float* __restrict o, const float* __restrict b,
-                                 const float* __restrict g, float k, float* __restrict dout, float* __restrict ab,
-                                 float* __restrict ag, int64_t c) {
-#pragma omp simd
-  for (int64_t j = 0; j < c; j++) {
-    const float ks = dy[j] * k;
-    const float d = ks * g[j];
-    dout[j] = d;
-    ab[j] += d;
-    ag[j] += ks * (o[j] + b[j]);
-  }
+__attribute__((noinline)) void ScaleResidualGradRow(const float* __restrict dy, const float* __restrict o,
+                                                    const float* __restrict b, const float* __restrict g, float k,
+                                                    float* __restrict dout, float* __restrict ab, float* __restrict ag,
+                                                    int64_t c) {
+  Blocks(c, [&](auto tag, int64_t j) {
+    constexpr int L = decltype(tag)::kWidth;
+    const auto ks = LoadV<L>(dy + j) * k;
+    const auto d = ks * LoadV<L>(g + j);
+    StoreV<L>(dout + j, d);
+    StoreV<L>(ab + j, LoadV<L>(ab + j) + d);
+    StoreV<L>(ag + j, LoadV<L>(ag + j) + ks * (LoadV<L>(o + j) + LoadV<L>(b + j)));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -521,82 +597,25 @@ void ScaleResidualGradCompute(void*, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// CnxDepthwiseFilterGrad(x, dy; k) -> dw [k, k, C, 1]: the filter gradient of a stride-1, 'same'-padded
-// k x k depthwise conv in NHWC, dw[i, j, c] = sum over n, h, w of x[n, h + i - k/2, w + j - k/2, c] *
-// dy[n, h, w, c]. TensorFlow's DepthwiseConv2dNativeBackpropFilter takes 5-20x the forward conv's time
-// here; this sums each tap over a row in registers (16 channels at a time) and spreads rows over threads.
+// CnxFlatConcat(t: N tensors) -> flat: every tensor's values, in order, as one vector (the optimizers' flat
+// gradient). tf.concat needs each tensor reshaped to 1-D first: ~150 op calls for a small model.
 
-struct KernelSizeAttr {
-  int32_t k;
-};
-
-void* KernelSizeCreate(TF_OpKernelConstruction* ctx) {
-  auto* a = new KernelSizeAttr{7};
-  TF_Status* s = TF_NewStatus();
-  TF_OpKernelConstruction_GetAttrInt32(ctx, "k", &a->k, s);
-  TF_DeleteStatus(s);
-  return a;
-}
-
-void KernelSizeDelete(void* k) { delete static_cast<KernelSizeAttr*>(k); }
-
-// acc[c] += sum over w in [w0, w1) of x[w * c_stride + c] * dy[w * c_stride + c], for 16 channels.
-__attribute__((noinline)) void TapRow16(const float* __restrict x, const float* __restrict dy, int64_t w0, int64_t w1,
-                                        int64_t stride, float* __restrict acc) {
-  float s[16] = {0.f};
-  for (int64_t w = w0; w < w1; w++) {
-    const float* __restrict xp = x + w * stride;
-    const float* __restrict dp = dy + w * stride;
-#pragma omp simd
-    for (int q = 0; q < 16; q++) s[q] += xp[q] * dp[q];
-  }
-#pragma omp simd
-  for (int q = 0; q < 16; q++) acc[q] += s[q];
-}
-
-void TapRowTail(const float* x, const float* dy, int64_t w0, int64_t w1, int64_t stride, float* acc, int64_t n) {
-  for (int64_t w = w0; w < w1; w++) {
-    for (int64_t q = 0; q < n; q++) acc[q] += x[w * stride + q] * dy[w * stride + q];
-  }
-}
-
-void DepthwiseFilterGradCompute(void* kernel, TF_OpKernelContext* ctx) {
-  const int64_t k = static_cast<KernelSizeAttr*>(kernel)->k, p = k / 2;
+void FlatConcatCompute(void*, TF_OpKernelContext* ctx) {
   Inputs in(ctx);
-  TF_Tensor *x = in.Get(0), *dy = in.Get(1);
-  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  if (TF_NumDims(x) != 4 || TF_NumDims(dy) != 4 || Count(x) != Count(dy) || k % 2 != 1) {
-    return in.Fail("CnxDepthwiseFilterGrad: x and dy must be NHWC of one shape, k odd");
+  const int n = TF_NumInputs(ctx);
+  std::vector<const float*> src(n);
+  std::vector<int64_t> offset(n + 1, 0);
+  for (int i = 0; i < n; i++) {
+    TF_Tensor* t = in.Get(i);
+    if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+    src[i] = Data(t);
+    offset[i + 1] = offset[i] + Count(t);
   }
-  const int64_t n = TF_Dim(x, 0), h = TF_Dim(x, 1), w = TF_Dim(x, 2), c = TF_Dim(x, 3);
-  TF_Tensor* dw = in.Output(0, {k, k, c, 1});
+  float* out = Data(in.Output(0, {offset[n]}));
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  const float *px = Data(x), *pdy = Data(dy);
-  const int slots = GetPool().slots();
-  ColumnSums acc(slots, k * k * c);
-  GetPool().ParallelFor(n * h, 1, [=, &acc](int64_t r0, int64_t r1, int t) {
-    float* a = acc.For(t);
-    for (int64_t r = r0; r < r1; r++) {
-      const int64_t b = r / h, y = r % h;
-      const float* dyr = pdy + r * w * c;
-      for (int64_t i = 0; i < k; i++) {
-        const int64_t yi = y + i - p;
-        if (yi < 0 || yi >= h) continue;
-        const float* xr = px + (b * h + yi) * w * c;
-        for (int64_t j = 0; j < k; j++) {
-          // Output columns whose input column w + j - p is inside the image.
-          const int64_t w0 = std::max<int64_t>(0, p - j), w1 = std::min<int64_t>(w, w + p - j);
-          if (w0 >= w1) continue;
-          const float* xs = xr + (j - p) * c;  // x column (w + j - p) for output column w
-          float* at = a + (i * k + j) * c;
-          int64_t c0 = 0;
-          for (; c0 + 16 <= c; c0 += 16) TapRow16(xs + c0, dyr + c0, w0, w1, c, at + c0);
-          if (c0 < c) TapRowTail(xs + c0, dyr + c0, w0, w1, c, at + c0, c - c0);
-        }
-      }
-    }
+  GetPool().ParallelFor(n, 1, [&](int64_t i0, int64_t i1, int) {
+    for (int64_t i = i0; i < i1; i++) std::memcpy(out + offset[i], src[i], (offset[i + 1] - offset[i]) * sizeof(float));
   });
-  acc.ReduceInto(Data(dw), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -657,66 +676,81 @@ void AdamWCompute(void*, TF_OpKernelContext* ctx) {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Inference: CnxDepthwiseNorm(x, filter, conv_bias, w, b; eps) -> y [rows, C]. The block's k x k depthwise
-// conv ('same', stride 1, NHWC) and its LayerNorm in one op and one pass, for eval mode (it saves nothing
-// for a backward pass). Each output image row is convolved into a per-thread buffer, 4 columns x 16
-// channels at a time in registers, and normalised from there while in cache. At batch 1 TensorFlow's
-// DepthwiseConv2dNative took ~2x PyTorch's conv, and the separate norm is one more op and memory pass.
+// The block's k x k depthwise conv ('same' padding, stride 1, NHWC) with its LayerNorm, and its gradients.
+// TensorFlow's DepthwiseConv2dNative, its two backward ops and the residual gradient's Add took ~17 of the
+// ~100 ms of ConvNeXt-atto's training step at 64 px, batch 64 (bench/op-profile.ts --train). Here each output
+// row is summed 4 columns x 16 channels at a time in registers; channel counts that are not a multiple of
+// 16 (atto's 40, femto's 48) finish 8 channels at a time, then one at a time.
+//   CnxDepthwiseNorm (inference): conv + LayerNorm in one pass, y [rows, C]; it saves nothing.
+//   CnxDepthwiseNormTrain: the same, also returning what the backward pass reads: the norm's per-row mean and
+//     1/std and the conv output (before the conv bias, which the norm folds in as CnxLayerNorm does).
+//   CnxDepthwiseBackward: dx = dy + the conv's input gradient (the conv with the flipped filter; dy is the
+//     residual branch's gradient, so the block needs no Add) and the filter gradient, in one pass over rows.
 
-// 16 floats at any 4-byte-aligned address; GCC keeps these in vector registers (AVX-512: one zmm).
-typedef float V16 __attribute__((vector_size(64), aligned(4), may_alias));
+// rows[i] = row y + i - k/2 of image `img` in `base` (nullptr outside the image): the rows one output row's
+// taps read.
+inline void TapRows(const float* base, int64_t img, int64_t y, int64_t h, int64_t width, int64_t c, int64_t k,
+                    const float** rows) {
+  for (int64_t i = 0; i < k; i++) {
+    const int64_t yi = y + i - k / 2;
+    rows[i] = yi >= 0 && yi < h ? base + (img * h + yi) * width * c : nullptr;
+  }
+}
 
-inline V16 Load16(const float* p) { return *reinterpret_cast<const V16*>(p); }
-inline void Store16(float* p, V16 v) { *reinterpret_cast<V16*>(p) = v; }
-
-// acc[q] = sum over taps (i, j) of row_i[col + j - p] * k[i, j] for output columns col = w0 + q, q < kCols,
-// 16 channels; rows[i] is input row y + i - p at the first channel (nullptr outside the image). kEdge
-// checks for columns outside the image (zeros); interior blocks skip the checks.
-template <int kCols, bool kEdge>
-inline void DwColumns(const float* const* rows, const float* kern, int64_t k, int64_t w0, int64_t width,
-                      int64_t c, float* out) {
+// out = init (or 0) + sum over taps (i, j) of rows[i][col + j - p] * kern[i, j] for the kCols output columns
+// col = w0 + q, L channels (every pointer already at the first of them). kEdge checks for columns outside
+// the image (zeros); interior blocks skip the checks.
+template <int L, int kCols, bool kEdge>
+inline void DwColumns(const float* const* rows, const float* kern, int64_t k, int64_t w0, int64_t width, int64_t c,
+                      const float* init, float* out) {
+  using V = typename VecOf<L>::T;
   const int64_t p = k / 2;
-  V16 acc[kCols] = {};
+  V acc[kCols];
+#pragma GCC unroll 8
+  for (int q = 0; q < kCols; q++) acc[q] = init ? LoadV<L>(init + (w0 + q) * c) : V{};
   for (int64_t i = 0; i < k; i++) {
     const float* row = rows[i];
     if (!row) continue;
     for (int64_t j = 0; j < k; j++) {
-      const V16 kv = Load16(kern + (i * k + j) * c);
+      const V kv = LoadV<L>(kern + (i * k + j) * c);
 #pragma GCC unroll 8
       for (int q = 0; q < kCols; q++) {
         const int64_t col = w0 + q + j - p;
         if (kEdge && (col < 0 || col >= width)) continue;
-        acc[q] += Load16(row + col * c) * kv;
+        acc[q] += LoadV<L>(row + col * c) * kv;
       }
     }
   }
 #pragma GCC unroll 8
-  for (int q = 0; q < kCols; q++) Store16(out + (w0 + q) * c, acc[q]);
+  for (int q = 0; q < kCols; q++) StoreV<L>(out + (w0 + q) * c, acc[q]);
 }
 
-// One output row of the conv, all columns, channels [c0, c1) (a multiple of 16 wide) into out [width, c].
-void DwRowVector(const float* const* rows, const float* kern, int64_t k, int64_t width, int64_t c, int64_t c1,
-                 float* out) {
+// Channels [c0, c0 + L) of one output row, every column.
+template <int L>
+void DwRowBlock(const float* const* rows, const float* kern, int64_t k, int64_t width, int64_t c, int64_t c0,
+                const float* init, float* out) {
   const int64_t p = k / 2;
   const float* shifted[64];
-  for (int64_t c0 = 0; c0 + 16 <= c1; c0 += 16) {
-    for (int64_t i = 0; i < k; i++) shifted[i] = rows[i] ? rows[i] + c0 : nullptr;
-    int64_t w = 0;
-    for (; w + 4 <= width; w += 4) {
-      if (w >= p && w + 3 + p < width) DwColumns<4, false>(shifted, kern + c0, k, w, width, c, out + c0);
-      else DwColumns<4, true>(shifted, kern + c0, k, w, width, c, out + c0);
-    }
-    for (; w < width; w++) DwColumns<1, true>(shifted, kern + c0, k, w, width, c, out + c0);
+  for (int64_t i = 0; i < k; i++) shifted[i] = rows[i] ? rows[i] + c0 : nullptr;
+  const float* start = init ? init + c0 : nullptr;
+  int64_t w = 0;
+  for (; w + 4 <= width; w += 4) {
+    if (w >= p && w + 3 + p < width) DwColumns<L, 4, false>(shifted, kern + c0, k, w, width, c, start, out + c0);
+    else DwColumns<L, 4, true>(shifted, kern + c0, k, w, width, c, start, out + c0);
   }
+  for (; w < width; w++) DwColumns<L, 1, true>(shifted, kern + c0, k, w, width, c, start, out + c0);
 }
 
-// Channels [c0, c) that do not fill a vector (e.g. ConvNeXt-atto's 40), one at a time.
-void DwRowTail(const float* const* rows, const float* kern, int64_t k, int64_t width, int64_t c, int64_t c0,
-               float* out) {
+// One output row of the conv into out [width, C], starting from init [width, C] where given.
+void DwRow(const float* const* rows, const float* kern, int64_t k, int64_t width, int64_t c, const float* init,
+           float* out) {
+  int64_t c0 = 0;
+  for (; c0 + 16 <= c; c0 += 16) DwRowBlock<16>(rows, kern, k, width, c, c0, init, out);
+  for (; c0 + 8 <= c; c0 += 8) DwRowBlock<8>(rows, kern, k, width, c, c0, init, out);
   const int64_t p = k / 2;
-  for (int64_t w = 0; w < width; w++) {
+  for (int64_t w = 0; w < width && c0 < c; w++) {
     for (int64_t ch = c0; ch < c; ch++) {
-      float s = 0.f;
+      float s = init ? init[w * c + ch] : 0.f;
       for (int64_t i = 0; i < k; i++) {
         if (!rows[i]) continue;
         for (int64_t j = 0; j < k; j++) {
@@ -729,39 +763,150 @@ void DwRowTail(const float* const* rows, const float* kern, int64_t k, int64_t w
   }
 }
 
-void DepthwiseNormCompute(void* kernel, TF_OpKernelContext* ctx) {
+// acc[i, j] += sum over output rows r in [r0, r1) of one image and their columns w of
+// x[r + i - p, w + j - p] * dy[r, w], L channels at c0: those rows' share of the filter gradient. Each tap's
+// sum stays in registers across the rows (two partial sums keep two multiply-add chains in flight), so small
+// maps (4 x 4 under a 7 x 7 kernel) do not pay a load and store of the sum per row.
+template <int L>
+void FilterGradBlock(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t h, int64_t width, int64_t c,
+                     int64_t k, int64_t c0, float* acc) {
+  using V = typename VecOf<L>::T;
+  const int64_t p = k / 2, y0 = r0 % h;
+  for (int64_t i = 0; i < k; i++) {
+    // Rows whose input row y + i - p is inside the image.
+    const int64_t ra = r0 + std::max<int64_t>(0, p - i - y0), rb = std::min(r1, r0 + h - y0 + p - i);
+    if (ra >= rb) continue;
+    for (int64_t j = 0; j < k; j++) {
+      const int64_t w0 = std::max<int64_t>(0, p - j), w1 = std::min<int64_t>(width, width + p - j);
+      if (w0 >= w1) continue;
+      V s0{}, s1{};
+      for (int64_t r = ra; r < rb; r++) {
+        const float* xr = x + (r + i - p) * width * c + c0;
+        const float* dr = dy + r * width * c + c0;
+        int64_t w = w0;
+        for (; w + 2 <= w1; w += 2) {
+          s0 += LoadV<L>(xr + (w + j - p) * c) * LoadV<L>(dr + w * c);
+          s1 += LoadV<L>(xr + (w + 1 + j - p) * c) * LoadV<L>(dr + (w + 1) * c);
+        }
+        if (w < w1) s0 += LoadV<L>(xr + (w + j - p) * c) * LoadV<L>(dr + w * c);
+      }
+      float* a = acc + (i * k + j) * c + c0;
+      StoreV<L>(a, LoadV<L>(a) + s0 + s1);
+    }
+  }
+}
+
+// The filter gradient's share of output rows [r0, r1), all of one image, into acc [k, k, C].
+void FilterGradRows(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t h, int64_t width, int64_t c,
+                    int64_t k, float* acc) {
+  int64_t c0 = 0;
+  for (; c0 + 16 <= c; c0 += 16) FilterGradBlock<16>(x, dy, r0, r1, h, width, c, k, c0, acc);
+  for (; c0 + 8 <= c; c0 += 8) FilterGradBlock<8>(x, dy, r0, r1, h, width, c, k, c0, acc);
+  const int64_t p = k / 2;
+  for (int64_t r = r0; r < r1 && c0 < c; r++) {
+    for (int64_t i = 0; i < k; i++) {
+      const int64_t yi = r % h + i - p;
+      if (yi < 0 || yi >= h) continue;
+      for (int64_t j = 0; j < k; j++) {
+        for (int64_t w = std::max<int64_t>(0, p - j); w < std::min<int64_t>(width, width + p - j); w++) {
+          for (int64_t ch = c0; ch < c; ch++) {
+            acc[(i * k + j) * c + ch] += x[((r + i - p) * width + w + j - p) * c + ch] * dy[(r * width + w) * c + ch];
+          }
+        }
+      }
+    }
+  }
+}
+
+// Checks x [N, H, W, C] and filter [k, k, C, 1] with k odd (at most 63); sets the sizes.
+bool DepthwiseShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, int64_t* n, int64_t* h, int64_t* width,
+                     int64_t* c, int64_t* k) {
+  if (TF_NumDims(x) != 4 || TF_NumDims(f) != 4) {
+    in.Fail((std::string(name) + ": x must be NHWC and the filter [k, k, C, 1]").c_str());
+    return false;
+  }
+  *n = TF_Dim(x, 0), *h = TF_Dim(x, 1), *width = TF_Dim(x, 2), *c = TF_Dim(x, 3), *k = TF_Dim(f, 0);
+  if (TF_Dim(f, 1) != *k || TF_Dim(f, 2) != *c || TF_Dim(f, 3) != 1 || *k % 2 != 1 || *k > 63) {
+    in.Fail((std::string(name) + ": the filter must be [k, k, C, 1] with k odd and at most 63").c_str());
+    return false;
+  }
+  return true;
+}
+
+// CnxDepthwiseNorm(x, filter, conv_bias, w, b; eps) -> y, and with `train` (CnxDepthwiseNormTrain) also
+// mean, rstd and the conv output.
+void DepthwiseNorm(void* kernel, TF_OpKernelContext* ctx, bool train) {
   const float eps = static_cast<NormAttrs*>(kernel)->eps;
+  const char* name = train ? "CnxDepthwiseNormTrain" : "CnxDepthwiseNorm";
   Inputs in(ctx);
   TF_Tensor *x = in.Get(0), *f = in.Get(1), *cb = in.Get(2), *w = in.Get(3), *b = in.Get(4);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  if (TF_NumDims(x) != 4 || TF_NumDims(f) != 4) return in.Fail("CnxDepthwiseNorm: x must be NHWC, filter [k, k, C, 1]");
-  const int64_t n = TF_Dim(x, 0), h = TF_Dim(x, 1), width = TF_Dim(x, 2), c = TF_Dim(x, 3), k = TF_Dim(f, 0);
-  if (TF_Dim(f, 1) != k || TF_Dim(f, 2) != c || TF_Dim(f, 3) != 1 || k % 2 != 1 || k > 63 || Count(cb) != c ||
-      Count(w) != c || Count(b) != c) {
-    return in.Fail("CnxDepthwiseNorm: filter must be [k, k, C, 1] with k odd, biases and norm weights C values");
+  int64_t n, h, width, c, k;
+  if (!DepthwiseShapes(in, x, f, name, &n, &h, &width, &c, &k)) return;
+  if (Count(cb) != c || Count(w) != c || Count(b) != c) {
+    return in.Fail((std::string(name) + ": the conv bias and the norm's weight and bias must have C values").c_str());
   }
-  TF_Tensor* y = in.Output(0, {n * h * width, c});
+  const int64_t rows = n * h * width;
+  float* py = Data(in.Output(0, {rows, c}));
+  float *pm = nullptr, *pr = nullptr, *pd = nullptr;
+  if (train) {
+    pm = Data(in.Output(1, {rows}));
+    pr = Data(in.Output(2, {rows}));
+    pd = Data(in.Output(3, x));
+  }
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *px = Data(x), *pf = Data(f), *pcb = Data(cb), *pw = Data(w), *pb = Data(b);
-  float* py = Data(y);
-  const int64_t p = k / 2, vec_end = c / 16 * 16;
   GetPool().ParallelFor(n * h, 1, [=](int64_t r0, int64_t r1, int) {
-    std::vector<float> conv(static_cast<size_t>(width * c));
-    const float* rows[64];
+    // Inference convolves into a per-thread row buffer, normalised from there while in cache.
+    std::vector<float> buffer(train ? 0 : static_cast<size_t>(width * c));
+    const float* taps[64];
+    float mean, rstd;
     for (int64_t r = r0; r < r1; r++) {
-      const int64_t img = r / h, row = r % h;
-      for (int64_t i = 0; i < k; i++) {
-        const int64_t yi = row + i - p;
-        rows[i] = yi >= 0 && yi < h ? px + (img * h + yi) * width * c : nullptr;
-      }
-      DwRowVector(rows, pf, k, width, c, vec_end, conv.data());
-      if (vec_end < c) DwRowTail(rows, pf, k, width, c, vec_end, conv.data());
-      float mean, rstd;
+      TapRows(px, r / h, r % h, h, width, c, k, taps);
+      float* conv = train ? pd + r * width * c : buffer.data();
+      DwRow(taps, pf, k, width, c, nullptr, conv);
       for (int64_t col = 0; col < width; col++) {
-        NormRow(conv.data() + col * c, pcb, pw, pb, py + (r * width + col) * c, c, eps, &mean, &rstd);
+        const int64_t row = r * width + col;
+        NormRow(conv + col * c, pcb, pw, pb, py + row * c, c, eps, train ? pm + row : &mean, train ? pr + row : &rstd);
       }
     }
   });
+}
+
+void DepthwiseNormCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, false); }
+void DepthwiseNormTrainCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, true); }
+
+// CnxDepthwiseBackward(dy, dconv, x, filter) -> dx = dy + input gradient of the conv, dfilter [k, k, C, 1].
+void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *dy = in.Get(0), *dd = in.Get(1), *x = in.Get(2), *f = in.Get(3);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  int64_t n, h, width, c, k;
+  if (!DepthwiseShapes(in, x, f, "CnxDepthwiseBackward", &n, &h, &width, &c, &k)) return;
+  if (Count(dy) != Count(x) || Count(dd) != Count(x)) return in.Fail("CnxDepthwiseBackward: dy and dconv must be shaped like x");
+  float* pdx = Data(in.Output(0, x));
+  TF_Tensor* df = in.Output(1, {k, k, c, 1});
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pdy = Data(dy), *pdd = Data(dd), *px = Data(x), *pf = Data(f);
+  // The input gradient is the same conv of dconv with the filter turned by 180 degrees.
+  std::vector<float> flipped(static_cast<size_t>(k * k * c));
+  for (int64_t t = 0; t < k * k; t++) std::memcpy(&flipped[t * c], pf + (k * k - 1 - t) * c, c * sizeof(float));
+  const int slots = GetPool().slots();
+  ColumnSums acc(slots, k * k * c);
+  GetPool().ParallelFor(n * h, 1, [=, &acc, &flipped](int64_t r0, int64_t r1, int t) {
+    const float* taps[64];
+    for (int64_t r = r0; r < r1; r++) {
+      TapRows(pdd, r / h, r % h, h, width, c, k, taps);
+      DwRow(taps, flipped.data(), k, width, c, pdy + r * width * c, pdx + r * width * c);
+    }
+    // The filter gradient in runs of up to 16 rows of one image (L1/L2-sized), the tap sums in registers.
+    for (int64_t r = r0; r < r1;) {
+      const int64_t end = std::min({r1, r + 16, (r / h + 1) * h});
+      FilterGradRows(px, pdd, r, end, h, width, c, k, acc.For(t));
+      r = end;
+    }
+  });
+  acc.ReduceInto(Data(df), slots);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -941,13 +1086,18 @@ std::string RegisterAll() {
                  nullptr, ScaleResidualCompute, nullptr, &error) &&
       RegisterOp("CnxScaleResidualGrad", {"dy: float", "o: float", "b: float", "gamma: float", "s: float"},
                  {"do: float", "db: float", "dgamma: float"}, {}, nullptr, ScaleResidualGradCompute, nullptr, &error) &&
-      RegisterOp("CnxDepthwiseFilterGrad", {"x: float", "dy: float"}, {"dw: float"}, {"k: int = 7"}, KernelSizeCreate,
-                 DepthwiseFilterGradCompute, KernelSizeDelete, &error) &&
+      RegisterOp("CnxFlatConcat", {"t: N * float"}, {"flat: float"}, {"N: int >= 1"}, nullptr, FlatConcatCompute, nullptr,
+                 &error) &&
       RegisterOp("CnxAdamW", {"p: N * float", "g: float", "m: float", "v: float", "coef: float", "hyper: float"},
                  {"p_out: N * float", "m_out: float", "v_out: float"}, {"N: int >= 1"}, nullptr, AdamWCompute, nullptr,
                  &error) &&
       RegisterOp("CnxDepthwiseNorm", {"x: float", "filter: float", "conv_bias: float", "w: float", "b: float"},
                  {"y: float"}, {"eps: float = 1e-6"}, NormCreate, DepthwiseNormCompute, NormDelete, &error) &&
+      RegisterOp("CnxDepthwiseNormTrain", {"x: float", "filter: float", "conv_bias: float", "w: float", "b: float"},
+                 {"y: float", "mean: float", "rstd: float", "conv: float"}, {"eps: float = 1e-6"}, NormCreate,
+                 DepthwiseNormTrainCompute, NormDelete, &error) &&
+      RegisterOp("CnxDepthwiseBackward", {"dy: float", "dconv: float", "x: float", "filter: float"},
+                 {"dx: float", "dfilter: float"}, {}, nullptr, DepthwiseBackwardCompute, nullptr, &error) &&
       RegisterOp("CnxLinearGelu", {"x: float", "wp: float", "b: float"}, {"y: float"}, {}, nullptr, LinearGeluCompute,
                  nullptr, &error) &&
       RegisterOp("CnxLinearScaleResidual", {"h: float", "wp: float", "b: float", "gamma: float", "shortcut: float"},

@@ -2,8 +2,8 @@
  * Fused CPU kernels for ConvNeXt (convnext_ops.cc), compiled on first use and registered as TensorFlow
  * ops inside the libtensorflow that tfjs-node runs. They replace the many-op compositions of LayerNorm,
  * bias + exact GELU and bias + layer scale + drop path + residual (one memory pass each instead of 3-10,
- * forward and backward), the depthwise conv's filter gradient, and at inference the block's two Linears
- * with their epilogues — where the time went when profiling ConvNeXt against PyTorch (bench/).
+ * forward and backward), the depthwise conv with its LayerNorm and its backward pass, and at inference the
+ * block's two Linears with their epilogues — where the time went when profiling ConvNeXt against PyTorch (bench/).
  *
  * Available only on the tfjs-node CPU backend with a C++ compiler (g++, or $CXX) and Node's headers;
  * everywhere else `nativeOps()` is undefined and the layers use plain TensorFlow.js ops with the same
@@ -26,13 +26,22 @@ interface TfjsNodeBackend {
 export interface NativeOps {
   /** LayerNorm over the last axis of x + biasIn: y as [rows, C], and per-row mean and 1/std for the backward pass. */
   layerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, biasIn: tf.Tensor, eps: number): [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D];
-  /** TensorFlow's DepthwiseConv2dNative, stride 1, 'same' padding, called directly (no tfjs op overhead). */
-  depthwiseConv(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D;
   /**
-   * Inference only (no gradient): LayerNorm(w, b) over the channels of depthwiseConv(x, filter) + convBias,
-   * stride 1, 'same' padding, in one pass; [rows, C], ready for the next Linear's matmul.
+   * Inference only (no gradient): LayerNorm(w, b) over the channels of the k x k depthwise conv of x (stride 1,
+   * 'same' padding) + convBias, in one pass; [rows, C], ready for the next Linear's matmul.
    */
   depthwiseNorm(x: tf.Tensor4D, filter: tf.Tensor, convBias: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D;
+  /**
+   * `depthwiseNorm` for training: also the norm's per-row mean and 1/std and the conv output before its bias
+   * (what `layerNormGrad` and `depthwiseBackward` read).
+   */
+  depthwiseNormTrain(x: tf.Tensor4D, filter: tf.Tensor, convBias: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number):
+    [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
+  /**
+   * The depthwise conv's backward pass given dConv, its output's gradient: dy + the input gradient (dy is the
+   * residual's gradient, added in the same pass) and the filter gradient [k, k, C, 1].
+   */
+  depthwiseBackward(dy: tf.Tensor, dConv: tf.Tensor, x: tf.Tensor4D, filter: tf.Tensor): [tf.Tensor4D, tf.Tensor4D];
   /** Gradients of `layerNorm` for x, w, b and biasIn. */
   layerNormGrad(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, biasIn: tf.Tensor, mean: tf.Tensor1D, rstd: tf.Tensor1D):
     [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
@@ -44,8 +53,6 @@ export interface NativeOps {
   scaleResidual(x: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): tf.Tensor;
   /** Gradients of `scaleResidual` for o, b and gamma (x's is dy itself). */
   scaleResidualGrad(dy: tf.Tensor, o: tf.Tensor, b: tf.Tensor, gamma: tf.Tensor, s: tf.Tensor1D): [tf.Tensor, tf.Tensor1D, tf.Tensor1D];
-  /** Filter gradient [k, k, C, 1] of a stride-1 'same' k x k depthwise conv of NHWC x, given dy. */
-  depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, k: number): tf.Tensor4D;
   /**
    * TensorFlow's 2-D MatMul op. tf.matMul always runs BatchMatMulV2, which oneDNN serves up to 2x
    * slower for ConvNeXt's [N*H*W, C] x [C, 4C] shapes. No gradient is recorded: for custom-gradient code.
@@ -60,6 +67,8 @@ export interface NativeOps {
   linearGelu(x: tf.Tensor, wp: tf.Tensor3D, b: tf.Tensor): tf.Tensor2D;
   /** Inference: shortcut + gamma * (h w + b), shaped like shortcut, w as in linearGelu; one kernel. */
   linearScaleResidual(h: tf.Tensor, wp: tf.Tensor3D, b: tf.Tensor, gamma: tf.Tensor, shortcut: tf.Tensor): tf.Tensor;
+  /** Every tensor's values in order as one flat vector (no per-tensor reshape ops). */
+  flatConcat(ts: tf.Tensor[]): tf.Tensor1D;
   /**
    * One torch.optim.AdamW step over all parameters in one memory pass: the new parameters and moments.
    * g, m and v are flat over `params` in order; coef [N, 2] holds each parameter's decay factor
@@ -171,15 +180,13 @@ function wrap(backend: TfjsNodeBackend, packedLinear: boolean): NativeOps {
       { name: 'transpose_a', type: backend.binding.TF_ATTR_BOOL, value: transposeA },
       { name: 'transpose_b', type: backend.binding.TF_ATTR_BOOL, value: transposeB },
     ])[0] as tf.Tensor2D,
-    depthwiseConv: (x, filter) => run('DepthwiseConv2dNative', [x, filter], 1, [
-      { name: 'T', type: backend.binding.TF_ATTR_TYPE, value: backend.binding.TF_FLOAT },
-      { name: 'strides', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
-      { name: 'padding', type: backend.binding.TF_ATTR_STRING, value: 'SAME' },
-      { name: 'data_format', type: backend.binding.TF_ATTR_STRING, value: 'NHWC' },
-      { name: 'dilations', type: backend.binding.TF_ATTR_INT, value: [1, 1, 1, 1] },
-    ])[0] as tf.Tensor4D,
     depthwiseNorm: (x, filter, convBias, w, b, eps) => run('CnxDepthwiseNorm', [x, filter, convBias, w, b], 1,
       [{ name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps }])[0] as tf.Tensor2D,
+    depthwiseNormTrain: (x, filter, convBias, w, b, eps) => run('CnxDepthwiseNormTrain', [x, filter, convBias, w, b], 4,
+      [{ name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps }]) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D],
+    depthwiseBackward: (dy, dConv, x, filter) =>
+      run('CnxDepthwiseBackward', [dy, dConv, x, filter], 2) as [tf.Tensor4D, tf.Tensor4D],
+    flatConcat: (ts) => run('CnxFlatConcat', ts, 1, [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: ts.length }])[0] as tf.Tensor1D,
     adamW: (params, g, m, v, coef, hyper) => {
       const n = params.length;
       const out = run('CnxAdamW', [...params, g, m, v, coef, hyper], n + 2,
@@ -188,7 +195,5 @@ function wrap(backend: TfjsNodeBackend, packedLinear: boolean): NativeOps {
     },
     linearGelu: (x, wp, b) => run('CnxLinearGelu', [x, wp, b], 1)[0] as tf.Tensor2D,
     linearScaleResidual: (h, wp, b, gamma, shortcut) => run('CnxLinearScaleResidual', [h, wp, b, gamma, shortcut], 1)[0],
-    depthwiseFilterGrad: (x, dy, k) =>
-      run('CnxDepthwiseFilterGrad', [x, dy], 1, [{ name: 'k', type: backend.binding.TF_ATTR_INT, value: k }])[0] as tf.Tensor4D,
   };
 }

@@ -1,5 +1,6 @@
 import { tf } from '../backend';
 import { truncNormal } from './init';
+import { matMul2d } from './matmul';
 import { FeatureShape, MacCounter, Module } from './module';
 
 export interface Conv2dOptions {
@@ -90,7 +91,7 @@ export class Conv2d extends ConvLayer {
         // Space-to-depth, then [N·H'·W', k·k·C] x [k·k·C, C']: HWIO weights flatten in the patches' (kh, kw, c) order.
         const patches = x.reshape([n, h / k, k, w / k, k, this.inChannels]).transpose([0, 1, 3, 2, 4, 5])
           .reshape([-1, k * k * this.inChannels]);
-        const y = tf.matMul(patches, this.weight.reshape([k * k * this.inChannels, this.outChannels]));
+        const y = matMul2d(patches as tf.Tensor2D, this.weight.reshape([k * k * this.inChannels, this.outChannels]));
         return (this.bias ? tf.add(y, this.bias) : y).reshape([n, h / k, w / k, this.outChannels]);
       }
       const p = this.padding;

@@ -61,11 +61,10 @@ export class FastBlock {
 }
 
 /**
- * The block as one differentiable op over fused kernels: depthwise conv (TensorFlow) → LayerNorm with
- * the conv's bias folded in → matmul → bias + GELU → matmul → bias + layer scale + drop path + residual,
- * and a hand-written backward pass. Autodiff of the plain-op block records ~40 ops per block and runs ~15
- * full memory passes for norm and activation alone; this runs 3 forward and 3 backward, plus the matmuls
- * and the conv.
+ * The block as one differentiable op over fused kernels: depthwise conv + LayerNorm (the conv's bias
+ * folded in) → matmul → bias + GELU → matmul → bias + layer scale + drop path + residual, and a hand-written
+ * backward pass. Autodiff of the plain-op block records ~40 ops per block and runs ~15 full memory passes
+ * for norm and activation alone; this runs 3 kernels forward and 4 backward, plus the matmuls.
  */
 function fusedBlock(ops: NativeOps, block: BlockParts, conv: Conv2d, x: tf.Tensor4D): tf.Tensor4D {
   const [n, , , c] = x.shape;
@@ -80,8 +79,7 @@ function fusedBlock(ops: NativeOps, block: BlockParts, conv: Conv2d, x: tf.Tenso
   const f = tf.customGrad((...args: unknown[]) => {
     const [xi, k, bd, lw, lb, w1, b1, w2, b2, g, si] = args as tf.Tensor[];
     const save = args[11] as tf.GradSaveFunc;
-    const d = ops.depthwiseConv(xi as tf.Tensor4D, k as tf.Tensor4D);
-    const [nf, mean, rstd] = ops.layerNorm(d, lw, lb, bd, eps);
+    const [nf, mean, rstd, d] = ops.depthwiseNormTrain(xi as tf.Tensor4D, k, bd, lw, lb, eps);
     const a = ops.matMul(nf, w1, false, false);
     const h = ops.biasGelu(a, b1);
     const o = ops.matMul(h, w2, false, false);
@@ -99,11 +97,9 @@ function fusedBlock(ops: NativeOps, block: BlockParts, conv: Conv2d, x: tf.Tenso
         const dW1 = ops.matMul(ns, dA, true, false);
         const dN = ops.matMul(dA, w1, false, true);
         const [dD, dLw, dLb, dBd] = ops.layerNormGrad(dN, ds, lw, bd, ms as tf.Tensor1D, rs as tf.Tensor1D);
-        const convAttrs = { strides: 1, pad: 'same', dilations: 1 };
-        const dXc = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dD, filter: k },
-          { ...convAttrs, inputShape: xs.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        const dK = ops.depthwiseFilterGrad(xs as tf.Tensor4D, dD as tf.Tensor4D, k.shape[0]);
-        return [tf.add(dy, dXc), dK, dBd, dLw, dLb, dW1, dB1, dW2, dB2, dG, tf.zerosLike(si)];
+        // dx: the residual's dy plus the conv's input gradient, summed in the kernel.
+        const [dX, dK] = ops.depthwiseBackward(dy, dD, xs as tf.Tensor4D, k);
+        return [dX, dK, dBd, dLw, dLb, dW1, dB1, dW2, dB2, dG, tf.zerosLike(si)];
       },
     };
   }) as (...t: tf.Tensor[]) => tf.Tensor4D;

@@ -1,5 +1,6 @@
 export * from './module';
 export * from './linear';
+export * from './matmul';
 export * from './conv';
 export * from './norm';
 export * from './fast-norm';

@@ -1,5 +1,6 @@
 import { tf } from '../backend';
 import { truncNormal } from './init';
+import { matMul2d } from './matmul';
 import { FeatureShape, MacCounter, Module } from './module';
 
 /**
@@ -17,7 +18,7 @@ export class LinearNoBias extends Module {
   forward<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
-      return tf.matMul(flat, this.weight as tf.Tensor2D).reshape([...x.shape.slice(0, -1), this.outFeatures]) as T;
+      return matMul2d(flat, this.weight as tf.Tensor2D).reshape([...x.shape.slice(0, -1), this.outFeatures]) as T;
     });
   }
 

@@ -1,5 +1,6 @@
 import { tf } from '../backend';
 import { truncNormal } from './init';
+import { matMul2d } from './matmul';
 import { FeatureShape, MacCounter, Module } from './module';
 
 /** torch.nn.Linear over the last axis. `weight` is stored [in, out] (PyTorch: [out, in]). */
@@ -16,7 +17,7 @@ export class Linear extends Module {
   forward<T extends tf.Tensor>(x: T): T {
     return tf.tidy(() => {
       const flat = x.reshape([-1, this.inFeatures]) as tf.Tensor2D;
-      const y = tf.add(tf.matMul(flat, this.weight as tf.Tensor2D), this.bias);
+      const y = tf.add(matMul2d(flat, this.weight as tf.Tensor2D), this.bias);
       return y.reshape([...x.shape.slice(0, -1), this.outFeatures]) as T;
     });
   }

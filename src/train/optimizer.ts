@@ -5,6 +5,7 @@
  * per-element vectors, or plain scalars when every group agrees.
  */
 import { tf } from '../backend';
+import { nativeOps } from '../native';
 import type { ParamGroup } from './param-groups';
 
 export interface StepHyper {
@@ -93,6 +94,8 @@ export abstract class Optimizer {
     if (ts.length !== this.variables.length) {
       throw new Error(`${this.kind}: got ${ts.length} gradients for ${this.variables.length} parameters`);
     }
+    const native = nativeOps();
+    if (native) return native.flatConcat([...ts]);
     return tf.tidy(() => tf.concat(ts.map((t) => t.reshape([-1])), 0) as tf.Tensor1D);
   }
 

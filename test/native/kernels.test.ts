@@ -77,17 +77,58 @@ describe('fused CPU kernels (src/native)', function () {
     });
   });
 
-  it("depthwise filter gradient matches TensorFlow's DepthwiseConv2dNativeBackpropFilter (C not a multiple of 16)", () => {
+  // Channel counts through every code path: 16-wide blocks (32), 16 + 8 (40, atto), 8 + scalars (13), scalars
+  // only (3); maps wider than the 4-column register block, narrower than the kernel (2 x 3 under 7 x 7), and k = 3.
+  const DEPTHWISE_CASES: [number, number, number, number][] = [[7, 40, 9, 11], [7, 32, 6, 13], [3, 13, 5, 7], [7, 3, 4, 4],
+    [7, 24, 2, 3]];
+  const convAttrs = (k: number, c: number) =>
+    ({ strides: 1, pad: 'same', dilations: 1, filterShape: [k, k, c, 1] }) as unknown as tf.NamedAttrMap;
+
+  it("depthwise conv + LayerNorm (training) matches TensorFlow's conv and the plain norm, with what the backward reads", () => {
     tf.tidy(() => {
-      for (const [k, c] of [[7, 40], [3, 33]]) {
-        const x = det([2, 9, 11, c], 14) as tf.Tensor4D;
-        const dy = det(x.shape, 15) as tf.Tensor4D;
-        const ref = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy },
-          { strides: 1, pad: 'same', dilations: 1, filterShape: [k, k, c, 1] } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        const got = ops.depthwiseFilterGrad(x, dy, k);
-        assert.deepEqual(got.shape, [k, k, c, 1]);
-        assert.ok(relErr(got, ref) < 1e-5, `k=${k}: ${relErr(got, ref)}`);
+      for (const [k, c, h, w] of DEPTHWISE_CASES) {
+        const x = det([2, h, w, c], 14) as tf.Tensor4D;
+        const f = det([k, k, c, 1], 15, 0.3) as tf.Tensor4D;
+        const cb = det([c], 16, 0.2);
+        const lw = det([c], 17, 0.5, 1);
+        const lb = det([c], 18, 0.3);
+        const conv = tf.depthwiseConv2d(x, f, 1, 'same');
+        const [y, mean, rstd, d] = ops.depthwiseNormTrain(x, f, cb, lw, lb, 1e-6);
+        assert.deepEqual(d.shape, x.shape);
+        assert.ok(relErr(d, conv) < 1e-5, `conv k=${k} c=${c}: ${relErr(d, conv)}`);
+        const plain = plainLayerNorm(conv, lw, lb, cb).reshape([-1, c]);
+        assert.ok(relErr(y, plain) < 1e-5, `norm k=${k} c=${c}: ${relErr(y, plain)}`);
+        assert.ok(relErr(ops.depthwiseNorm(x, f, cb, lw, lb, 1e-6), plain) < 1e-5, `inference k=${k} c=${c}`);
+        const { mean: mu, variance } = tf.moments(tf.add(conv, cb), 3);
+        assert.ok(relErr(mean, mu.reshape([-1])) < 1e-5, `mean k=${k} c=${c}`);
+        assert.ok(relErr(rstd, tf.rsqrt(tf.add(variance, 1e-6)).reshape([-1])) < 1e-4, `rstd k=${k} c=${c}`);
       }
+    });
+  });
+
+  it("depthwise backward matches TensorFlow's DepthwiseConv2dNativeBackpropInput (plus the residual's dy) and BackpropFilter", () => {
+    tf.tidy(() => {
+      for (const [k, c, h, w] of DEPTHWISE_CASES) {
+        const x = det([2, h, w, c], 19) as tf.Tensor4D;
+        const f = det([k, k, c, 1], 20, 0.3) as tf.Tensor4D;
+        const dConv = det(x.shape, 21) as tf.Tensor4D;
+        const dy = det(x.shape, 22);
+        const input = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dConv, filter: f },
+          { ...convAttrs(k, c), inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const filter = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dConv }, convAttrs(k, c)) as tf.Tensor;
+        const [dx, df] = ops.depthwiseBackward(dy, dConv, x, f);
+        assert.deepEqual(df.shape, [k, k, c, 1]);
+        assert.ok(relErr(dx, tf.add(dy, input)) < 1e-5, `dx k=${k} c=${c}: ${relErr(dx, tf.add(dy, input))}`);
+        assert.ok(relErr(df, filter) < 1e-5, `dfilter k=${k} c=${c}: ${relErr(df, filter)}`);
+      }
+    });
+  });
+
+  it('flatConcat lays tensors of any shape end to end, as tf.concat of their 1-D views', () => {
+    tf.tidy(() => {
+      const ts = [det([3, 4], 23), det([5], 24), det([2, 3, 1, 7], 25), det([1], 26)];
+      const got = ops.flatConcat(ts);
+      assert.deepEqual(Array.from(got.dataSync()), Array.from(tf.concat(ts.map((t) => t.reshape([-1]))).dataSync()));
     });
   });
 
