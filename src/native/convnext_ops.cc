@@ -684,8 +684,9 @@ void AdamWCompute(void*, TF_OpKernelContext* ctx) {
 //   CnxDepthwiseNorm (inference): conv + LayerNorm in one pass, y [rows, C]; it saves nothing.
 //   CnxDepthwiseNormTrain: the same, also returning what the backward pass reads: the norm's per-row mean and
 //     1/std and the conv output (before the conv bias, which the norm folds in as CnxLayerNorm does).
-//   CnxDepthwiseBackward: dx = dy + the conv's input gradient (the conv with the flipped filter; dy is the
-//     residual branch's gradient, so the block needs no Add) and the filter gradient, in one pass over rows.
+//   CnxDepthwiseResidualBackward: dx = dy + the conv's input gradient (the conv with the flipped filter; dy is
+//     the residual branch's gradient, so the block needs no Add) and the filter gradient, in one pass over rows.
+//   CnxDepthwise and CnxDepthwiseBackward: the conv alone and its two gradients.
 
 // rows[i] = row y + i - k/2 of image `img` in `base` (nullptr outside the image): the rows one output row's
 // taps read.
@@ -876,18 +877,43 @@ void DepthwiseNorm(void* kernel, TF_OpKernelContext* ctx, bool train) {
 void DepthwiseNormCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, false); }
 void DepthwiseNormTrainCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, true); }
 
-// CnxDepthwiseBackward(dy, dconv, x, filter) -> dx = dy + input gradient of the conv, dfilter [k, k, C, 1].
-void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) {
+// CnxDepthwise(x, filter) -> y: the conv alone (blocks with attention hooks or other variants, which do not
+// fuse it with the norm).
+void DepthwiseCompute(void*, TF_OpKernelContext* ctx) {
   Inputs in(ctx);
-  TF_Tensor *dy = in.Get(0), *dd = in.Get(1), *x = in.Get(2), *f = in.Get(3);
+  TF_Tensor *x = in.Get(0), *f = in.Get(1);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!DepthwiseShapes(in, x, f, "CnxDepthwiseBackward", &n, &h, &width, &c, &k)) return;
-  if (Count(dy) != Count(x) || Count(dd) != Count(x)) return in.Fail("CnxDepthwiseBackward: dy and dconv must be shaped like x");
+  if (!DepthwiseShapes(in, x, f, "CnxDepthwise", &n, &h, &width, &c, &k)) return;
+  float* py = Data(in.Output(0, x));
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *px = Data(x), *pf = Data(f);
+  GetPool().ParallelFor(n * h, 1, [=](int64_t r0, int64_t r1, int) {
+    const float* taps[64];
+    for (int64_t r = r0; r < r1; r++) {
+      TapRows(px, r / h, r % h, h, width, c, k, taps);
+      DwRow(taps, pf, k, width, c, nullptr, py + r * width * c);
+    }
+  });
+}
+
+// CnxDepthwiseBackward(dconv, x, filter) -> dx, dfilter [k, k, C, 1]; with `residual`
+// (CnxDepthwiseResidualBackward(dy, dconv, x, filter)) dx = dy + the conv's input gradient.
+void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
+  const char* name = residual ? "CnxDepthwiseResidualBackward" : "CnxDepthwiseBackward";
+  Inputs in(ctx);
+  const int first = residual ? 1 : 0;
+  TF_Tensor *dy = residual ? in.Get(0) : nullptr, *dd = in.Get(first), *x = in.Get(first + 1), *f = in.Get(first + 2);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  int64_t n, h, width, c, k;
+  if (!DepthwiseShapes(in, x, f, name, &n, &h, &width, &c, &k)) return;
+  if ((dy && Count(dy) != Count(x)) || Count(dd) != Count(x)) {
+    return in.Fail((std::string(name) + ": the gradients must be shaped like x").c_str());
+  }
   float* pdx = Data(in.Output(0, x));
   TF_Tensor* df = in.Output(1, {k, k, c, 1});
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  const float *pdy = Data(dy), *pdd = Data(dd), *px = Data(x), *pf = Data(f);
+  const float *pdy = dy ? Data(dy) : nullptr, *pdd = Data(dd), *px = Data(x), *pf = Data(f);
   // The input gradient is the same conv of dconv with the filter turned by 180 degrees.
   std::vector<float> flipped(static_cast<size_t>(k * k * c));
   for (int64_t t = 0; t < k * k; t++) std::memcpy(&flipped[t * c], pf + (k * k - 1 - t) * c, c * sizeof(float));
@@ -897,7 +923,7 @@ void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) {
     const float* taps[64];
     for (int64_t r = r0; r < r1; r++) {
       TapRows(pdd, r / h, r % h, h, width, c, k, taps);
-      DwRow(taps, flipped.data(), k, width, c, pdy + r * width * c, pdx + r * width * c);
+      DwRow(taps, flipped.data(), k, width, c, pdy ? pdy + r * width * c : nullptr, pdx + r * width * c);
     }
     // The filter gradient in runs of up to 16 rows of one image (L1/L2-sized), the tap sums in registers.
     for (int64_t r = r0; r < r1;) {
@@ -907,6 +933,80 @@ void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) {
     }
   });
   acc.ReduceInto(Data(df), slots);
+}
+
+void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) { DepthwiseBackward(ctx, false); }
+void DepthwiseResidualBackwardCompute(void*, TF_OpKernelContext* ctx) { DepthwiseBackward(ctx, true); }
+
+// CnxDepthwisePerSample(x, filter [N, k, k, C]) -> y: each sample's k x k depthwise conv ('same', stride 1)
+// with its own filter (the dynamic conv's attention-mixed kernels). Folding the batch into the channels
+// for TensorFlow's conv made its filter gradient ~75% of a dynamic-conv model's training step.
+
+// Checks x [N, H, W, C] and per-sample filters [N, k, k, C] with k odd (at most 63); sets the sizes.
+bool PerSampleShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, int64_t* n, int64_t* h, int64_t* width,
+                     int64_t* c, int64_t* k) {
+  if (TF_NumDims(x) != 4 || TF_NumDims(f) != 4) {
+    in.Fail((std::string(name) + ": x must be NHWC and the filters [N, k, k, C]").c_str());
+    return false;
+  }
+  *n = TF_Dim(x, 0), *h = TF_Dim(x, 1), *width = TF_Dim(x, 2), *c = TF_Dim(x, 3), *k = TF_Dim(f, 1);
+  if (TF_Dim(f, 0) != *n || TF_Dim(f, 2) != *k || TF_Dim(f, 3) != *c || *k % 2 != 1 || *k > 63) {
+    in.Fail((std::string(name) + ": the filters must be [N, k, k, C] with k odd and at most 63").c_str());
+    return false;
+  }
+  return true;
+}
+
+void DepthwisePerSampleCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *x = in.Get(0), *f = in.Get(1);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  int64_t n, h, width, c, k;
+  if (!PerSampleShapes(in, x, f, "CnxDepthwisePerSample", &n, &h, &width, &c, &k)) return;
+  float* py = Data(in.Output(0, x));
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *px = Data(x), *pf = Data(f);
+  GetPool().ParallelFor(n * h, 1, [=](int64_t r0, int64_t r1, int) {
+    const float* taps[64];
+    for (int64_t r = r0; r < r1; r++) {
+      TapRows(px, r / h, r % h, h, width, c, k, taps);
+      DwRow(taps, pf + r / h * k * k * c, k, width, c, nullptr, py + r * width * c);
+    }
+  });
+}
+
+// CnxDepthwisePerSampleBackward(dy, x, filter) -> dx, dfilter [N, k, k, C]; one sample per task, so each
+// sample's filter gradient is summed by one thread and needs no reduction.
+void DepthwisePerSampleBackwardCompute(void*, TF_OpKernelContext* ctx) {
+  Inputs in(ctx);
+  TF_Tensor *dy = in.Get(0), *x = in.Get(1), *f = in.Get(2);
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  int64_t n, h, width, c, k;
+  if (!PerSampleShapes(in, x, f, "CnxDepthwisePerSampleBackward", &n, &h, &width, &c, &k)) return;
+  if (Count(dy) != Count(x)) return in.Fail("CnxDepthwisePerSampleBackward: dy must be shaped like x");
+  float* pdx = Data(in.Output(0, x));
+  float* pdf = Data(in.Output(1, f));
+  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
+  const float *pdy = Data(dy), *px = Data(x), *pf = Data(f);
+  const int64_t taps_c = k * k * c;
+  GetPool().ParallelFor(n, 1, [=](int64_t i0, int64_t i1, int) {
+    std::vector<float> flipped(static_cast<size_t>(taps_c));
+    const float* taps[64];
+    for (int64_t img = i0; img < i1; img++) {
+      const float* fi = pf + img * taps_c;
+      for (int64_t t = 0; t < k * k; t++) std::memcpy(&flipped[t * c], fi + (k * k - 1 - t) * c, c * sizeof(float));
+      for (int64_t y = 0; y < h; y++) {
+        const int64_t r = img * h + y;
+        TapRows(pdy, img, y, h, width, c, k, taps);
+        DwRow(taps, flipped.data(), k, width, c, nullptr, pdx + r * width * c);
+      }
+      float* acc = pdf + img * taps_c;
+      std::fill(acc, acc + taps_c, 0.f);
+      for (int64_t r = img * h; r < (img + 1) * h; r += 16) {
+        FilterGradRows(px, pdy, r, std::min(r + 16, (img + 1) * h), h, width, c, k, acc);
+      }
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1096,8 +1196,16 @@ std::string RegisterAll() {
       RegisterOp("CnxDepthwiseNormTrain", {"x: float", "filter: float", "conv_bias: float", "w: float", "b: float"},
                  {"y: float", "mean: float", "rstd: float", "conv: float"}, {"eps: float = 1e-6"}, NormCreate,
                  DepthwiseNormTrainCompute, NormDelete, &error) &&
-      RegisterOp("CnxDepthwiseBackward", {"dy: float", "dconv: float", "x: float", "filter: float"},
-                 {"dx: float", "dfilter: float"}, {}, nullptr, DepthwiseBackwardCompute, nullptr, &error) &&
+      RegisterOp("CnxDepthwise", {"x: float", "filter: float"}, {"y: float"}, {}, nullptr, DepthwiseCompute, nullptr,
+                 &error) &&
+      RegisterOp("CnxDepthwiseBackward", {"dconv: float", "x: float", "filter: float"}, {"dx: float", "dfilter: float"}, {},
+                 nullptr, DepthwiseBackwardCompute, nullptr, &error) &&
+      RegisterOp("CnxDepthwiseResidualBackward", {"dy: float", "dconv: float", "x: float", "filter: float"},
+                 {"dx: float", "dfilter: float"}, {}, nullptr, DepthwiseResidualBackwardCompute, nullptr, &error) &&
+      RegisterOp("CnxDepthwisePerSample", {"x: float", "filter: float"}, {"y: float"}, {}, nullptr,
+                 DepthwisePerSampleCompute, nullptr, &error) &&
+      RegisterOp("CnxDepthwisePerSampleBackward", {"dy: float", "x: float", "filter: float"}, {"dx: float", "dfilter: float"},
+                 {}, nullptr, DepthwisePerSampleBackwardCompute, nullptr, &error) &&
       RegisterOp("CnxLinearGelu", {"x: float", "wp: float", "b: float"}, {"y: float"}, {}, nullptr, LinearGeluCompute,
                  nullptr, &error) &&
       RegisterOp("CnxLinearScaleResidual", {"h: float", "wp: float", "b: float", "gamma: float", "shortcut: float"},

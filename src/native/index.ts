@@ -33,7 +33,7 @@ export interface NativeOps {
   depthwiseNorm(x: tf.Tensor4D, filter: tf.Tensor, convBias: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number): tf.Tensor2D;
   /**
    * `depthwiseNorm` for training: also the norm's per-row mean and 1/std and the conv output before its bias
-   * (what `layerNormGrad` and `depthwiseBackward` read).
+   * (what `layerNormGrad` and `depthwiseResidualBackward` read).
    */
   depthwiseNormTrain(x: tf.Tensor4D, filter: tf.Tensor, convBias: tf.Tensor, w: tf.Tensor, b: tf.Tensor, eps: number):
     [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
@@ -41,7 +41,15 @@ export interface NativeOps {
    * The depthwise conv's backward pass given dConv, its output's gradient: dy + the input gradient (dy is the
    * residual's gradient, added in the same pass) and the filter gradient [k, k, C, 1].
    */
-  depthwiseBackward(dy: tf.Tensor, dConv: tf.Tensor, x: tf.Tensor4D, filter: tf.Tensor): [tf.Tensor4D, tf.Tensor4D];
+  depthwiseResidualBackward(dy: tf.Tensor, dConv: tf.Tensor, x: tf.Tensor4D, filter: tf.Tensor): [tf.Tensor4D, tf.Tensor4D];
+  /** The k x k depthwise conv of x alone (stride 1, 'same' padding), filter [k, k, C, 1]. */
+  depthwise(x: tf.Tensor4D, filter: tf.Tensor): tf.Tensor4D;
+  /** Gradients of `depthwise` for x and the filter, given dConv, its output's gradient. */
+  depthwiseBackward(dConv: tf.Tensor, x: tf.Tensor4D, filter: tf.Tensor): [tf.Tensor4D, tf.Tensor4D];
+  /** Each sample's k x k depthwise conv (stride 1, 'same' padding) with its own filter, filters [N, k, k, C]. */
+  depthwisePerSample(x: tf.Tensor4D, filters: tf.Tensor4D): tf.Tensor4D;
+  /** Gradients of `depthwisePerSample` for x and the filters, given its output's gradient dy. */
+  depthwisePerSampleBackward(dy: tf.Tensor, x: tf.Tensor4D, filters: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D];
   /** Gradients of `layerNorm` for x, w, b and biasIn. */
   layerNormGrad(dy: tf.Tensor, x: tf.Tensor, w: tf.Tensor, biasIn: tf.Tensor, mean: tf.Tensor1D, rstd: tf.Tensor1D):
     [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
@@ -184,8 +192,13 @@ function wrap(backend: TfjsNodeBackend, packedLinear: boolean): NativeOps {
       [{ name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps }])[0] as tf.Tensor2D,
     depthwiseNormTrain: (x, filter, convBias, w, b, eps) => run('CnxDepthwiseNormTrain', [x, filter, convBias, w, b], 4,
       [{ name: 'eps', type: backend.binding.TF_ATTR_FLOAT, value: eps }]) as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D],
-    depthwiseBackward: (dy, dConv, x, filter) =>
-      run('CnxDepthwiseBackward', [dy, dConv, x, filter], 2) as [tf.Tensor4D, tf.Tensor4D],
+    depthwiseResidualBackward: (dy, dConv, x, filter) =>
+      run('CnxDepthwiseResidualBackward', [dy, dConv, x, filter], 2) as [tf.Tensor4D, tf.Tensor4D],
+    depthwise: (x, filter) => run('CnxDepthwise', [x, filter], 1)[0] as tf.Tensor4D,
+    depthwiseBackward: (dConv, x, filter) => run('CnxDepthwiseBackward', [dConv, x, filter], 2) as [tf.Tensor4D, tf.Tensor4D],
+    depthwisePerSample: (x, filters) => run('CnxDepthwisePerSample', [x, filters], 1)[0] as tf.Tensor4D,
+    depthwisePerSampleBackward: (dy, x, filters) =>
+      run('CnxDepthwisePerSampleBackward', [dy, x, filters], 2) as [tf.Tensor4D, tf.Tensor4D],
     flatConcat: (ts) => run('CnxFlatConcat', ts, 1, [{ name: 'N', type: backend.binding.TF_ATTR_INT, value: ts.length }])[0] as tf.Tensor1D,
     adamW: (params, g, m, v, coef, hyper) => {
       const n = params.length;

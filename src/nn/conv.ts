@@ -1,4 +1,5 @@
 import { tf } from '../backend';
+import { NativeOps, nativeOps } from '../native';
 import { truncNormal } from './init';
 import { matMul2d } from './matmul';
 import { FeatureShape, MacCounter, Module } from './module';
@@ -43,13 +44,25 @@ export abstract class ConvLayer extends Module {
     if (opts.bias ?? true) this.bias = this.registerParameter('bias', tf.zeros([outChannels]));
   }
 
-  /** The conv with explicit zero padding, without the bias. */
+  /** True when zero padding of kernelSize // 2 at stride 1 is TensorFlow's 'same' padding. */
+  get samePadding(): boolean {
+    return this.stride === 1 && this.kernelSize % 2 === 1 && this.padding === this.kernelSize >> 1;
+  }
+
+  /** The conv with its zero padding, without the bias. */
   protected convWithoutBias(x: tf.Tensor4D): tf.Tensor4D {
     const p = this.padding;
+    const w = this.weight as tf.Tensor4D;
+    // 'same' pads inside the conv kernel: no padded copy forward, no slice of it backward.
+    if (this.samePadding && p > 0) {
+      if (!this.depthwise) return tf.conv2d(x, w, 1, 'same');
+      const ops = nativeOps();
+      return ops ? nativeDepthwise(ops, x, w) : tf.depthwiseConv2d(x, w, 1, 'same');
+    }
     const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
     return this.depthwise
-      ? tf.depthwiseConv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid')
-      : tf.conv2d(padded, this.weight as tf.Tensor4D, this.stride, 'valid');
+      ? tf.depthwiseConv2d(padded, w, this.stride, 'valid')
+      : tf.conv2d(padded, w, this.stride, 'valid');
   }
 
   outputSize(size: number): number {
@@ -65,13 +78,24 @@ export abstract class ConvLayer extends Module {
   }
 }
 
+/**
+ * A stride-1 'same' depthwise conv on the native kernels, with its gradients (TensorFlow's filter gradient
+ * took 5-20x its forward conv on ConvNeXt's shapes).
+ */
+function nativeDepthwise(ops: NativeOps, x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xi, fi] = args as tf.Tensor4D[];
+    (args[2] as tf.GradSaveFunc)([xi, fi]);
+    return {
+      value: ops.depthwise(xi, fi),
+      gradFunc: (dy: tf.Tensor, [xs, fs]: tf.Tensor[]) => ops.depthwiseBackward(dy, xs as tf.Tensor4D, fs),
+    };
+  }) as (xi: tf.Tensor4D, fi: tf.Tensor4D) => tf.Tensor4D;
+  return f(x, filter);
+}
+
 /** torch.nn.Conv2d restricted to groups ∈ {1, channels}. */
 export class Conv2d extends ConvLayer {
-  /** True when zero padding of kernelSize // 2 at stride 1 is TensorFlow's 'same' padding. */
-  get samePadding(): boolean {
-    return this.stride === 1 && this.kernelSize % 2 === 1 && this.padding === this.kernelSize >> 1;
-  }
-
   /**
    * Non-overlapping patches of a many-channel input (the downsampling layers): in training, run as one
    * matmul. TensorFlow's strided Conv2D and its two backward ops took 1.5-2x longer on these shapes
@@ -93,14 +117,6 @@ export class Conv2d extends ConvLayer {
           .reshape([-1, k * k * this.inChannels]);
         const y = matMul2d(patches as tf.Tensor2D, this.weight.reshape([k * k * this.inChannels, this.outChannels]));
         return (this.bias ? tf.add(y, this.bias) : y).reshape([n, h / k, w / k, this.outChannels]);
-      }
-      const p = this.padding;
-      // 'same' pads inside the conv kernel: no padded copy forward, no slice of it backward.
-      if (this.samePadding && p > 0) {
-        const y = this.depthwise
-          ? tf.depthwiseConv2d(x, this.weight as tf.Tensor4D, 1, 'same')
-          : tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same');
-        return this.bias ? tf.add(y, this.bias) : y;
       }
       const y = this.convWithoutBias(x);
       return this.bias ? tf.add(y, this.bias) : y;

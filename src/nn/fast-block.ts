@@ -98,7 +98,7 @@ function fusedBlock(ops: NativeOps, block: BlockParts, conv: Conv2d, x: tf.Tenso
         const dN = ops.matMul(dA, w1, false, true);
         const [dD, dLw, dLb, dBd] = ops.layerNormGrad(dN, ds, lw, bd, ms as tf.Tensor1D, rs as tf.Tensor1D);
         // dx: the residual's dy plus the conv's input gradient, summed in the kernel.
-        const [dX, dK] = ops.depthwiseBackward(dy, dD, xs as tf.Tensor4D, k);
+        const [dX, dK] = ops.depthwiseResidualBackward(dy, dD, xs as tf.Tensor4D, k);
         return [dX, dK, dBd, dLw, dLb, dW1, dB1, dW2, dB2, dG, tf.zerosLike(si)];
       },
     };

@@ -6,7 +6,9 @@
 import { strict as assert } from 'assert';
 import { tf } from '../../src/backend';
 import { Block } from '../../src/convnext/block';
+import { gelu } from '../../src/nn/activation';
 import { Conv2d } from '../../src/nn/conv';
+import { DynamicConv2d } from '../../src/nn/dynamic-conv';
 import { ConvNeXt } from '../../src/convnext/convnext';
 import { NativeOps, withoutNativeOps } from '../../src/native';
 import { det, relErr, setWeights } from '../fixtures/deterministic';
@@ -61,6 +63,16 @@ describe('fused CPU kernels (src/native)', function () {
     });
   });
 
+  it('gelu() on the native kernel matches the plain erf form, forward and gradient', () => {
+    tf.tidy(() => {
+      const x = det([2, 3, 5, 40], 31, 3);
+      const dy = det(x.shape, 32);
+      const fused = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(gelu(t), dy)))(x);
+      assert.ok(relErr(gelu(x), plainGelu(x)) < 1e-5);
+      assert.ok(relErr(fused, tf.grad((t: tf.Tensor) => tf.sum(tf.mul(plainGelu(t), dy)))(x)) < 1e-5);
+    });
+  });
+
   it('bias + layer scale + per-sample drop-path scale + residual matches, with its gradients', () => {
     tf.tidy(() => {
       const x = det([3, 4, 4, 24], 9);
@@ -106,7 +118,7 @@ describe('fused CPU kernels (src/native)', function () {
     });
   });
 
-  it("depthwise backward matches TensorFlow's DepthwiseConv2dNativeBackpropInput (plus the residual's dy) and BackpropFilter", () => {
+  it("depthwise conv and its backward (with and without the residual's dy) match TensorFlow's conv, BackpropInput and BackpropFilter", () => {
     tf.tidy(() => {
       for (const [k, c, h, w] of DEPTHWISE_CASES) {
         const x = det([2, h, w, c], 19) as tf.Tensor4D;
@@ -116,12 +128,51 @@ describe('fused CPU kernels (src/native)', function () {
         const input = tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: dConv, filter: f },
           { ...convAttrs(k, c), inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
         const filter = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy: dConv }, convAttrs(k, c)) as tf.Tensor;
-        const [dx, df] = ops.depthwiseBackward(dy, dConv, x, f);
+        const [dx, df] = ops.depthwiseResidualBackward(dy, dConv, x, f);
         assert.deepEqual(df.shape, [k, k, c, 1]);
         assert.ok(relErr(dx, tf.add(dy, input)) < 1e-5, `dx k=${k} c=${c}: ${relErr(dx, tf.add(dy, input))}`);
         assert.ok(relErr(df, filter) < 1e-5, `dfilter k=${k} c=${c}: ${relErr(df, filter)}`);
+        // The conv alone: forward, and its gradients without a residual.
+        assert.ok(relErr(ops.depthwise(x, f), tf.depthwiseConv2d(x, f, 1, 'same')) < 1e-5, `conv k=${k} c=${c}`);
+        const [dxPlain, dfPlain] = ops.depthwiseBackward(dConv, x, f);
+        assert.ok(relErr(dxPlain, input) < 1e-5, `dx (no residual) k=${k} c=${c}`);
+        assert.ok(relErr(dfPlain, filter) < 1e-5, `dfilter (no residual) k=${k} c=${c}`);
       }
     });
+  });
+
+  it('per-sample depthwise conv matches TensorFlow\'s conv of each sample with its own filter, and both gradients', () => {
+    tf.tidy(() => {
+      for (const [k, c, h, w] of DEPTHWISE_CASES) {
+        const x = det([3, h, w, c], 27) as tf.Tensor4D;
+        const f = det([3, k, k, c], 28, 0.3) as tf.Tensor4D;
+        const dy = det(x.shape, 29);
+        const plain = (xi: tf.Tensor, fi: tf.Tensor) => tf.concat([0, 1, 2].map((i) => tf.depthwiseConv2d(
+          xi.slice([i], [1]) as tf.Tensor4D, fi.slice([i], [1]).reshape([k, k, c, 1]) as tf.Tensor4D, 1, 'same')));
+        assert.ok(relErr(ops.depthwisePerSample(x, f), plain(x, f)) < 1e-5, `y k=${k} c=${c}`);
+        const [gx, gf] = tf.grads(plain)([x, f], dy);
+        const [dx, df] = ops.depthwisePerSampleBackward(dy, x, f);
+        assert.ok(relErr(dx, gx) < 1e-5, `dx k=${k} c=${c}: ${relErr(dx, gx)}`);
+        assert.ok(relErr(df, gf) < 1e-5, `dfilter k=${k} c=${c}: ${relErr(df, gf)}`);
+      }
+    });
+  });
+
+  it('the dynamic conv gives the same output and gradients on the native per-sample conv as on the folded TensorFlow conv', () => {
+    const m = new DynamicConv2d(24, { kernelSize: 7, padding: 3 });
+    setWeights(m.namedParameters());
+    m.attention.temperature = 2;
+    const x = det([3, 6, 5, 24], 30) as tf.Tensor4D;
+    const run = () => tf.variableGrads(() => tf.sum(tf.square(m.forward(x))) as tf.Scalar, m.parameters());
+    const fused = run();
+    const plain = withoutNativeOps(run);
+    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) <= 1e-5 * Math.abs(plain.value.dataSync()[0]));
+    for (const [name, p] of m.namedParameters()) {
+      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
+      assert.ok(e < 1e-4, `${name}: ${e}`);
+    }
+    tf.dispose([fused.value, plain.value, x, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    m.dispose();
   });
 
   it('flatConcat lays tensors of any shape end to end, as tf.concat of their 1-D views', () => {
