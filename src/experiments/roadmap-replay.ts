@@ -177,12 +177,13 @@ export function replayPlan(mode: Mode, dataDir?: string, scale?: ReplayScale): R
 
 /**
  * Measured on the idle 2-core machine in quick mode's replay (2026-12-07, 33 runs, nothing cached; notebook 02 took
- * 17.7 min): training took 0.30 ms an image on the fastest step (16, ConvNeXt-T) to 1.84 ms on the slowest (06, the
- * inverted bottleneck); evaluation is taken as a third of a training image's cost (a forward pass of three).
+ * 15.7 min after the native depthwise conv and GELU, 17.7 before): training took 0.22 ms an image on the fastest step
+ * (16, ConvNeXt-T; 0.30 before) to 1.71 ms on the slowest (06, the inverted bottleneck; 1.84 before); evaluation is
+ * taken as a third of a training image's cost (a forward pass of three).
  */
 export const RECORDED_REPLAY_RATE = {
-  source: 'notebook 02 in quick mode, 2026-12-07: 0.30–1.84 ms per training image over the 11 steps',
-  msPerTrainImage: { low: 0.3, high: 1.84 },
+  source: 'notebook 02 in quick mode, 2026-12-07: 0.22–1.71 ms per training image over the 11 steps',
+  msPerTrainImage: { low: 0.22, high: 1.71 },
   evalFraction: 1 / 3,
 } as const;
 

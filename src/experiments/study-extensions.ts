@@ -144,15 +144,16 @@ export function summarizeExtensions(s: AblationSettings, runs: ExtensionRuns, co
 // Cost estimates from recorded figures (no training).
 
 /**
- * Measured on the idle 2-core development machine: notebook 04 in quick mode took 76.5 min on 2026-12-07
+ * Measured on the idle 2-core development machine: notebook 04 in quick mode took 43.6 min on 2026-12-07
  * (`CONVNEXT_MODE=quick npx tsx scripts/report.ts --only 04`, nothing cached): Table 3's 7 rows, the 4 new extension
  * arms and the transfer row, 3 seeds each (36 runs of 12 epochs of flowers5, 3,885 training + 432 validation images,
- * `mini` at 96 px), plus 2 epochs of CIFAR-10 pretraining (50,000 images at 32 px). The canonical K = 4 dynamic conv
- * took 7.2 min a run against about 1 for the plain row, so a third of the total is that arm.
+ * `mini` at 96 px), plus 2 epochs of CIFAR-10 pretraining (50,000 images at 32 px). A run took 0.7 min (plain row)
+ * to 2.0 min (+CBAM&SE). Before the native depthwise kernels and GELU the same notebook took 76.5 min, 7.2 min a run
+ * of it the canonical K = 4 dynamic conv (now 1.2).
  */
 export const RECORDED_STUDY_RUN = {
   source: 'notebook 04, quick mode, 2026-12-07, idle 2-core machine',
-  minutes: 76.5, flowerRuns: 36, epochs: 12, inputSize: 96, pretrainImages: 2 * 50_000, pretrainSize: 32,
+  minutes: 43.6, flowerRuns: 36, epochs: 12, inputSize: 96, pretrainImages: 2 * 50_000, pretrainSize: 32,
 } as const;
 
 /**

@@ -221,7 +221,7 @@ export function studyScaleText(s: AblationSettings): string {
   return `${what} Why (\`QUICK_STUDY_SCALE\` in \`src/experiments/study-ablation.ts\`): pilot runs of the plain row (seed 0, measured ` +
     `2026-12-07) gave ${pilots}. At 64 px the row plateaus near 59% however long it trains, so the lever is resolution, not epochs ` +
     `or a bigger model; quick mode trains \`${q.arch}\` at ${q.inputSize} px for ${q.epochs} epochs (${q.warmupEpochs} of warmup), ` +
-    `which with the extension rows took ${fmt(RECORDED_STUDY_RUN.minutes, 0)} minutes here (a third of it the canonical K = 4 dynamic conv). The study's regime (its plain row at ` +
+    `which with the extension rows took ${fmt(RECORDED_STUDY_RUN.minutes, 0)} minutes here. The study's regime (its plain row at ` +
     `${fmt(STUDY_TABLE3.convnext.valAcc, 1)}%; the target here was ≥ 70%) is out of reach of a from-scratch run on this CPU: ` +
     'the conclusions below are tested at an earlier stage of training than the study\'s, and the sentence under them says how far.';
 }

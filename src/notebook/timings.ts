@@ -35,15 +35,16 @@ export const NOTEBOOK_TIMINGS: Record<Mode, ModeTimings> = {
     },
   },
   quick: {
-    seconds: { '00': 11, '01': 152, '02': 1061, '03': 11.4 * 60, '04': 4591, '05': 18, '06': 2287 },
+    seconds: { '00': 11, '01': 152, '02': 942, '03': 445, '04': 2616, '05': 18, '06': 2287 },
     source: {
       date: '2026-12-07',
       machine: '2-core development machine, idle',
       command: 'npm run report',
-      note: 'figures reported in issue #18, not re-measured, except 01 (re-measured after its Transformer section was added, load ' +
-        'average 4.5–5.7) and 02, 04 and 06, each measured alone with nothing cached at its current budget ' +
-        '(CONVNEXT_MODE=quick npx tsx scripts/report.ts --only NN): 02 the decisive transitions × 3 seeds, 04 at 96 px for 12 epochs ' +
-        'with the extension rows (a third of it the canonical K = 4 dynamic conv), 06 new. Notebooks 02–04 and 06 reuse finished runs in runs/',
+      note: '00 and 05: the figures reported in issue #18; 01 re-measured after its Transformer section was added (load average ' +
+        '4.5–5.7); 02, 03, 04 and 06 each measured alone with nothing cached (CONVNEXT_MODE=quick npx tsx scripts/report.ts ' +
+        '--only NN), 02–04 after the native depthwise conv and GELU kernels (before: 02 1,061 s, 03 462 s, 04 4,591 s): ' +
+        '02 the decisive transitions × 3 seeds, 04 at 96 px for 12 epochs with the extension rows. Notebooks 02–04 and 06 ' +
+        'reuse finished runs in runs/',
     },
   },
   full: { seconds: {} },

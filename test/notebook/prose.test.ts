@@ -279,11 +279,11 @@ describe('notebook 02 helpers', () => {
     assert.equal(q.runs.length, 33);
     assert.equal(new Set(q.runs.map((r) => configHash(r.config))).size, 33, 'one cached run per step and seed');
     assert.equal(q.runs[1].config.recipe?.seed, 1);
-    // Estimated from the measured 0.30–1.84 ms per training image.
+    // Estimated from the measured 0.22–1.71 ms per training image.
     const e = estimateReplayMinutes(q);
     const images = 6_000 * 2 + 10_000 / 3;
-    close(e.low, (33 * images * 0.3) / 60_000);
-    close(e.high, (33 * images * 1.84) / 60_000);
+    close(e.low, (33 * images * 0.22) / 60_000);
+    close(e.high, (33 * images * 1.71) / 60_000);
     const smoke = replayPlan('smoke');
     assert.equal(smoke.valImages, 20);
     assert.deepEqual(smoke.transitions.map((t) => t.key), ['stage-ratio', 'patchify']);

@@ -58,7 +58,7 @@ describe('notebook 04: the study\'s Table 3 beside ours, and its conclusions', (
     assert.ok(q.includes('at 96×96 for 12 epoch(s), batch 64, over seeds 0, 1, 2'), q);
     // Every pilot behind the choice is quoted, and the measured cost of the chosen scale.
     assert.ok(q.includes('mini at 64 px, 8 epochs: 58.4% in 19 s; mini at 64 px, 30 epochs: 59.5% in 69 s; atto at 64 px, 20 epochs: 60.9% in 144 s; mini at 96 px, 20 epochs: 63.3% in 90 s'), q);
-    assert.ok(q.includes('took 77 minutes here'), q);
+    assert.ok(q.includes('took 44 minutes here'), q);
     assert.ok(q.includes('72.0%'), q);
     assert.ok(!studyScaleText(ABLATION_SETTINGS.smoke).includes('Why'));
   });
