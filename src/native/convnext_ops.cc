@@ -877,26 +877,6 @@ void DepthwiseNorm(void* kernel, TF_OpKernelContext* ctx, bool train) {
 void DepthwiseNormCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, false); }
 void DepthwiseNormTrainCompute(void* kernel, TF_OpKernelContext* ctx) { DepthwiseNorm(kernel, ctx, true); }
 
-// CnxDepthwise(x, filter) -> y: the conv alone (blocks with attention hooks or other variants, which do not
-// fuse it with the norm).
-void DepthwiseCompute(void*, TF_OpKernelContext* ctx) {
-  Inputs in(ctx);
-  TF_Tensor *x = in.Get(0), *f = in.Get(1);
-  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  int64_t n, h, width, c, k;
-  if (!DepthwiseShapes(in, x, f, "CnxDepthwise", &n, &h, &width, &c, &k)) return;
-  float* py = Data(in.Output(0, x));
-  if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
-  const float *px = Data(x), *pf = Data(f);
-  GetPool().ParallelFor(n * h, 1, [=](int64_t r0, int64_t r1, int) {
-    const float* taps[64];
-    for (int64_t r = r0; r < r1; r++) {
-      TapRows(px, r / h, r % h, h, width, c, k, taps);
-      DwRow(taps, pf, k, width, c, nullptr, py + r * width * c);
-    }
-  });
-}
-
 // CnxDepthwiseBackward(dconv, x, filter) -> dx, dfilter [k, k, C, 1]; with `residual`
 // (CnxDepthwiseResidualBackward(dy, dconv, x, filter)) dx = dy + the conv's input gradient.
 void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
@@ -957,23 +937,30 @@ bool PerSampleShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, i
   return true;
 }
 
-void DepthwisePerSampleCompute(void*, TF_OpKernelContext* ctx) {
+// CnxDepthwise(x, filter [k, k, C, 1]) -> y: the conv alone (blocks with attention hooks or other variants, which
+// do not fuse it with the norm); with `per_sample` CnxDepthwisePerSample(x, filter [N, k, k, C]).
+void Depthwise(TF_OpKernelContext* ctx, bool per_sample) {
+  const char* name = per_sample ? "CnxDepthwisePerSample" : "CnxDepthwise";
   Inputs in(ctx);
   TF_Tensor *x = in.Get(0), *f = in.Get(1);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!PerSampleShapes(in, x, f, "CnxDepthwisePerSample", &n, &h, &width, &c, &k)) return;
+  if (!(per_sample ? PerSampleShapes : DepthwiseShapes)(in, x, f, name, &n, &h, &width, &c, &k)) return;
   float* py = Data(in.Output(0, x));
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *px = Data(x), *pf = Data(f);
+  const int64_t filter_stride = per_sample ? k * k * c : 0;  // from one sample's filter to the next
   GetPool().ParallelFor(n * h, 1, [=](int64_t r0, int64_t r1, int) {
     const float* taps[64];
     for (int64_t r = r0; r < r1; r++) {
       TapRows(px, r / h, r % h, h, width, c, k, taps);
-      DwRow(taps, pf + r / h * k * k * c, k, width, c, nullptr, py + r * width * c);
+      DwRow(taps, pf + r / h * filter_stride, k, width, c, nullptr, py + r * width * c);
     }
   });
 }
+
+void DepthwiseCompute(void*, TF_OpKernelContext* ctx) { Depthwise(ctx, false); }
+void DepthwisePerSampleCompute(void*, TF_OpKernelContext* ctx) { Depthwise(ctx, true); }
 
 // CnxDepthwisePerSampleBackward(dy, x, filter) -> dx, dfilter [N, k, k, C]; one sample per task, so each
 // sample's filter gradient is summed by one thread and needs no reduction.
