@@ -798,8 +798,8 @@ void FilterGradBlock(const float* x, const float* dy, int64_t r0, int64_t r1, in
 }
 
 // The filter gradient's share of output rows [r0, r1), all of one image, into acc [k, k, C].
-void FilterGradRows(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t h, int64_t width, int64_t c,
-                    int64_t k, float* acc) {
+void FilterGradRun(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t h, int64_t width, int64_t c,
+                   int64_t k, float* acc) {
   int64_t c0 = 0;
   for (; c0 + 16 <= c; c0 += 16) FilterGradBlock<16>(x, dy, r0, r1, h, width, c, k, c0, acc);
   for (; c0 + 8 <= c; c0 += 8) FilterGradBlock<8>(x, dy, r0, r1, h, width, c, k, c0, acc);
@@ -819,16 +819,39 @@ void FilterGradRows(const float* x, const float* dy, int64_t r0, int64_t r1, int
   }
 }
 
-// Checks x [N, H, W, C] and filter [k, k, C, 1] with k odd (at most 63); sets the sizes.
-bool DepthwiseShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, int64_t* n, int64_t* h, int64_t* width,
-                     int64_t* c, int64_t* k) {
+// The filter gradient's share of output rows [r0, r1) (any images) into acc [k, k, C], in runs of up to 16 rows of
+// one image (L1/L2-sized) so that each tap's sums stay in registers across a run.
+void FilterGradRows(const float* x, const float* dy, int64_t r0, int64_t r1, int64_t h, int64_t width, int64_t c,
+                    int64_t k, float* acc) {
+  for (int64_t r = r0; r < r1;) {
+    const int64_t end = std::min({r1, r + 16, (r / h + 1) * h});
+    FilterGradRun(x, dy, r, end, h, width, c, k, acc);
+    r = end;
+  }
+}
+
+// Turns each channel's k x k filter by 180 degrees (the input gradient is the conv with the turned filter).
+void FlipTaps(const float* f, int64_t k, int64_t c, float* out) {
+  for (int64_t t = 0; t < k * k; t++) std::memcpy(out + t * c, f + (k * k - 1 - t) * c, c * sizeof(float));
+}
+
+// Checks x [N, H, W, C] and the filter, [k, k, C, 1] or with `per_sample` one per sample [N, k, k, C], with k odd
+// (at most 63); sets the sizes.
+bool DepthwiseShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, bool per_sample, int64_t* n,
+                     int64_t* h, int64_t* width, int64_t* c, int64_t* k) {
+  const char* layout = per_sample ? "[N, k, k, C]" : "[k, k, C, 1]";
   if (TF_NumDims(x) != 4 || TF_NumDims(f) != 4) {
-    in.Fail((std::string(name) + ": x must be NHWC and the filter [k, k, C, 1]").c_str());
+    in.Fail((std::string(name) + ": x must be NHWC and the filter " + layout).c_str());
     return false;
   }
-  *n = TF_Dim(x, 0), *h = TF_Dim(x, 1), *width = TF_Dim(x, 2), *c = TF_Dim(x, 3), *k = TF_Dim(f, 0);
-  if (TF_Dim(f, 1) != *k || TF_Dim(f, 2) != *c || TF_Dim(f, 3) != 1 || *k % 2 != 1 || *k > 63) {
-    in.Fail((std::string(name) + ": the filter must be [k, k, C, 1] with k odd and at most 63").c_str());
+  *n = TF_Dim(x, 0), *h = TF_Dim(x, 1), *width = TF_Dim(x, 2), *c = TF_Dim(x, 3);
+  // k is the filter's dims 1-2 per sample, 0-1 shared.
+  const int first = per_sample ? 1 : 0;
+  *k = TF_Dim(f, first);
+  const bool layout_ok =
+      per_sample ? TF_Dim(f, 0) == *n && TF_Dim(f, 3) == *c : TF_Dim(f, 2) == *c && TF_Dim(f, 3) == 1;
+  if (!layout_ok || TF_Dim(f, first + 1) != *k || *k % 2 != 1 || *k > 63) {
+    in.Fail((std::string(name) + ": the filter must be " + layout + " with k odd and at most 63").c_str());
     return false;
   }
   return true;
@@ -843,7 +866,7 @@ void DepthwiseNorm(void* kernel, TF_OpKernelContext* ctx, bool train) {
   TF_Tensor *x = in.Get(0), *f = in.Get(1), *cb = in.Get(2), *w = in.Get(3), *b = in.Get(4);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!DepthwiseShapes(in, x, f, name, &n, &h, &width, &c, &k)) return;
+  if (!DepthwiseShapes(in, x, f, name, false, &n, &h, &width, &c, &k)) return;
   if (Count(cb) != c || Count(w) != c || Count(b) != c) {
     return in.Fail((std::string(name) + ": the conv bias and the norm's weight and bias must have C values").c_str());
   }
@@ -886,7 +909,7 @@ void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
   TF_Tensor *dy = residual ? in.Get(0) : nullptr, *dd = in.Get(first), *x = in.Get(first + 1), *f = in.Get(first + 2);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!DepthwiseShapes(in, x, f, name, &n, &h, &width, &c, &k)) return;
+  if (!DepthwiseShapes(in, x, f, name, false, &n, &h, &width, &c, &k)) return;
   if ((dy && Count(dy) != Count(x)) || Count(dd) != Count(x)) {
     return in.Fail((std::string(name) + ": the gradients must be shaped like x").c_str());
   }
@@ -894,9 +917,8 @@ void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
   TF_Tensor* df = in.Output(1, {k, k, c, 1});
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *pdy = dy ? Data(dy) : nullptr, *pdd = Data(dd), *px = Data(x), *pf = Data(f);
-  // The input gradient is the same conv of dconv with the filter turned by 180 degrees.
   std::vector<float> flipped(static_cast<size_t>(k * k * c));
-  for (int64_t t = 0; t < k * k; t++) std::memcpy(&flipped[t * c], pf + (k * k - 1 - t) * c, c * sizeof(float));
+  FlipTaps(pf, k, c, flipped.data());
   const int slots = GetPool().slots();
   ColumnSums acc(slots, k * k * c);
   GetPool().ParallelFor(n * h, 1, [=, &acc, &flipped](int64_t r0, int64_t r1, int t) {
@@ -905,12 +927,7 @@ void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
       TapRows(pdd, r / h, r % h, h, width, c, k, taps);
       DwRow(taps, flipped.data(), k, width, c, pdy ? pdy + r * width * c : nullptr, pdx + r * width * c);
     }
-    // The filter gradient in runs of up to 16 rows of one image (L1/L2-sized), the tap sums in registers.
-    for (int64_t r = r0; r < r1;) {
-      const int64_t end = std::min({r1, r + 16, (r / h + 1) * h});
-      FilterGradRows(px, pdd, r, end, h, width, c, k, acc.For(t));
-      r = end;
-    }
+    FilterGradRows(px, pdd, r0, r1, h, width, c, k, acc.For(t));
   });
   acc.ReduceInto(Data(df), slots);
 }
@@ -918,34 +935,17 @@ void DepthwiseBackward(TF_OpKernelContext* ctx, bool residual) {
 void DepthwiseBackwardCompute(void*, TF_OpKernelContext* ctx) { DepthwiseBackward(ctx, false); }
 void DepthwiseResidualBackwardCompute(void*, TF_OpKernelContext* ctx) { DepthwiseBackward(ctx, true); }
 
-// CnxDepthwisePerSample(x, filter [N, k, k, C]) -> y: each sample's k x k depthwise conv ('same', stride 1)
-// with its own filter (the dynamic conv's attention-mixed kernels). Folding the batch into the channels
-// for TensorFlow's conv made its filter gradient ~75% of a dynamic-conv model's training step.
-
-// Checks x [N, H, W, C] and per-sample filters [N, k, k, C] with k odd (at most 63); sets the sizes.
-bool PerSampleShapes(Inputs& in, TF_Tensor* x, TF_Tensor* f, const char* name, int64_t* n, int64_t* h, int64_t* width,
-                     int64_t* c, int64_t* k) {
-  if (TF_NumDims(x) != 4 || TF_NumDims(f) != 4) {
-    in.Fail((std::string(name) + ": x must be NHWC and the filters [N, k, k, C]").c_str());
-    return false;
-  }
-  *n = TF_Dim(x, 0), *h = TF_Dim(x, 1), *width = TF_Dim(x, 2), *c = TF_Dim(x, 3), *k = TF_Dim(f, 1);
-  if (TF_Dim(f, 0) != *n || TF_Dim(f, 2) != *k || TF_Dim(f, 3) != *c || *k % 2 != 1 || *k > 63) {
-    in.Fail((std::string(name) + ": the filters must be [N, k, k, C] with k odd and at most 63").c_str());
-    return false;
-  }
-  return true;
-}
-
 // CnxDepthwise(x, filter [k, k, C, 1]) -> y: the conv alone (blocks with attention hooks or other variants, which
-// do not fuse it with the norm); with `per_sample` CnxDepthwisePerSample(x, filter [N, k, k, C]).
+// do not fuse it with the norm). With `per_sample`, CnxDepthwisePerSample(x, filter [N, k, k, C]): each sample
+// convolved with its own filter (the dynamic conv's attention-mixed kernels); folding the batch into the channels
+// for TensorFlow's conv made its filter gradient ~75% of a dynamic-conv model's training step.
 void Depthwise(TF_OpKernelContext* ctx, bool per_sample) {
   const char* name = per_sample ? "CnxDepthwisePerSample" : "CnxDepthwise";
   Inputs in(ctx);
   TF_Tensor *x = in.Get(0), *f = in.Get(1);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!(per_sample ? PerSampleShapes : DepthwiseShapes)(in, x, f, name, &n, &h, &width, &c, &k)) return;
+  if (!DepthwiseShapes(in, x, f, name, per_sample, &n, &h, &width, &c, &k)) return;
   float* py = Data(in.Output(0, x));
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   const float *px = Data(x), *pf = Data(f);
@@ -969,7 +969,7 @@ void DepthwisePerSampleBackwardCompute(void*, TF_OpKernelContext* ctx) {
   TF_Tensor *dy = in.Get(0), *x = in.Get(1), *f = in.Get(2);
   if (!in.Ok()) return TF_OpKernelContext_Failure(ctx, in.status);
   int64_t n, h, width, c, k;
-  if (!PerSampleShapes(in, x, f, "CnxDepthwisePerSampleBackward", &n, &h, &width, &c, &k)) return;
+  if (!DepthwiseShapes(in, x, f, "CnxDepthwisePerSampleBackward", true, &n, &h, &width, &c, &k)) return;
   if (Count(dy) != Count(x)) return in.Fail("CnxDepthwisePerSampleBackward: dy must be shaped like x");
   float* pdx = Data(in.Output(0, x));
   float* pdf = Data(in.Output(1, f));
@@ -980,8 +980,7 @@ void DepthwisePerSampleBackwardCompute(void*, TF_OpKernelContext* ctx) {
     std::vector<float> flipped(static_cast<size_t>(taps_c));
     const float* taps[64];
     for (int64_t img = i0; img < i1; img++) {
-      const float* fi = pf + img * taps_c;
-      for (int64_t t = 0; t < k * k; t++) std::memcpy(&flipped[t * c], fi + (k * k - 1 - t) * c, c * sizeof(float));
+      FlipTaps(pf + img * taps_c, k, c, flipped.data());
       for (int64_t y = 0; y < h; y++) {
         const int64_t r = img * h + y;
         TapRows(pdy, img, y, h, width, c, k, taps);
@@ -989,9 +988,7 @@ void DepthwisePerSampleBackwardCompute(void*, TF_OpKernelContext* ctx) {
       }
       float* acc = pdf + img * taps_c;
       std::fill(acc, acc + taps_c, 0.f);
-      for (int64_t r = img * h; r < (img + 1) * h; r += 16) {
-        FilterGradRows(px, pdy, r, std::min(r + 16, (img + 1) * h), h, width, c, k, acc);
-      }
+      FilterGradRows(px, pdy, img * h, (img + 1) * h, h, width, c, k, acc);
     }
   });
 }

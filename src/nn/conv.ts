@@ -1,8 +1,9 @@
 import { tf } from '../backend';
-import { NativeOps, nativeOps } from '../native';
+import { nativeOps } from '../native';
 import { truncNormal } from './init';
 import { matMul2d } from './matmul';
 import { FeatureShape, MacCounter, Module } from './module';
+import { withGradient } from './with-gradient';
 
 export interface Conv2dOptions {
   kernelSize: number;
@@ -57,7 +58,10 @@ export abstract class ConvLayer extends Module {
     if (this.samePadding && p > 0) {
       if (!this.depthwise) return tf.conv2d(x, w, 1, 'same');
       const ops = nativeOps();
-      return ops ? nativeDepthwise(ops, x, w) : tf.depthwiseConv2d(x, w, 1, 'same');
+      // The native kernels: TensorFlow's filter gradient took 5-20x its forward conv on ConvNeXt's shapes.
+      if (!ops) return tf.depthwiseConv2d(x, w, 1, 'same');
+      return withGradient((xi: tf.Tensor4D, fi: tf.Tensor4D) => ops.depthwise(xi, fi),
+        (dy, xi, fi) => ops.depthwiseBackward(dy, xi, fi))(x, w);
     }
     const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
     return this.depthwise
@@ -76,22 +80,6 @@ export abstract class ConvLayer extends Module {
     counter.add(h * w * this.outChannels * perOutput);
     return [h, w, this.outChannels];
   }
-}
-
-/**
- * A stride-1 'same' depthwise conv on the native kernels, with its gradients (TensorFlow's filter gradient
- * took 5-20x its forward conv on ConvNeXt's shapes).
- */
-function nativeDepthwise(ops: NativeOps, x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
-  const f = tf.customGrad((...args: unknown[]) => {
-    const [xi, fi] = args as tf.Tensor4D[];
-    (args[2] as tf.GradSaveFunc)([xi, fi]);
-    return {
-      value: ops.depthwise(xi, fi),
-      gradFunc: (dy: tf.Tensor, [xs, fs]: tf.Tensor[]) => ops.depthwiseBackward(dy, xs as tf.Tensor4D, fs),
-    };
-  }) as (xi: tf.Tensor4D, fi: tf.Tensor4D) => tf.Tensor4D;
-  return f(x, filter);
 }
 
 /** torch.nn.Conv2d restricted to groups ∈ {1, channels}. */

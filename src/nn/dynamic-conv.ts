@@ -3,12 +3,13 @@
  * 2020) for the depthwise conv of a ConvNeXt block: K parallel kernels mixed per sample by attention.
  */
 import { tf } from '../backend';
-import { NativeOps, nativeOps } from '../native';
+import { nativeOps } from '../native';
 import { truncNormal } from './init';
 import { Linear } from './linear';
 import { FeatureShape, MacCounter, Module } from './module';
 import { globalAvgPool } from './pool';
 import { reducedWidth } from './squeeze-excite';
+import { withGradient } from './with-gradient';
 
 /** Softmax temperature annealing: linear from `start` to `end` over the first `epochs` epochs. */
 export interface TemperatureSchedule {
@@ -94,7 +95,11 @@ export class DynamicConv2d extends Module {
     const k = this.kernelSize;
     const p = this.padding;
     const ops = nativeOps();
-    if (ops && this.stride === 1 && k % 2 === 1 && p === k >> 1) return depthwisePerSample(ops, x, kernels);
+    // The native per-sample conv: TensorFlow's filter gradient of the folded conv below took ~75% of the step.
+    if (ops && this.stride === 1 && k % 2 === 1 && p === k >> 1) {
+      return withGradient((xi: tf.Tensor4D, ki: tf.Tensor4D) => ops.depthwisePerSample(xi, ki),
+        (dy, xi, ki) => ops.depthwisePerSampleBackward(dy, xi, ki))(x, kernels);
+    }
     // A depthwise conv treats channels independently, so folding the batch into the channel axis
     // ([N, H, W, C] → [1, H, W, N·C]) runs every sample with its own kernel in one conv call.
     const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
@@ -120,22 +125,6 @@ export class DynamicConv2d extends Module {
     counter.add(h * w * this.channels * k2);
     return [h, w, this.channels];
   }
-}
-
-/**
- * The native per-sample conv ('same', stride 1) with its gradients: TensorFlow's filter gradient of the folded
- * conv above took ~75% of a dynamic-conv model's training step.
- */
-function depthwisePerSample(ops: NativeOps, x: tf.Tensor4D, kernels: tf.Tensor4D): tf.Tensor4D {
-  const f = tf.customGrad((...args: unknown[]) => {
-    const [xi, ki] = args as tf.Tensor4D[];
-    (args[2] as tf.GradSaveFunc)([xi, ki]);
-    return {
-      value: ops.depthwisePerSample(xi, ki),
-      gradFunc: (dy: tf.Tensor, [xs, ks]: tf.Tensor[]) => ops.depthwisePerSampleBackward(dy, xs as tf.Tensor4D, ks as tf.Tensor4D),
-    };
-  }) as (xi: tf.Tensor4D, ki: tf.Tensor4D) => tf.Tensor4D;
-  return f(x, kernels);
 }
 
 /** The kernel attention of a dynamic conv: avgpool → fc1 → ReLU → fc2 → softmax(z / τ), [N, K]. */

@@ -1,5 +1,6 @@
 import { tf } from '../backend';
 import { nativeOps } from '../native';
+import { withGradient } from './with-gradient';
 
 /**
  * a·b for 2-D a [M, K] and b [K, N], differentiable. tf.matMul always runs BatchMatMulV2, which oneDNN serves
@@ -9,13 +10,8 @@ import { nativeOps } from '../native';
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   const ops = nativeOps();
   if (!ops) return tf.matMul(a, b);
-  const f = tf.customGrad((...args: unknown[]) => {
-    const [x, y] = args as tf.Tensor[];
-    (args[2] as tf.GradSaveFunc)([x, y]);
-    return {
-      value: ops.matMul(x, y, false, false),
-      gradFunc: (dz: tf.Tensor, [xs, ys]: tf.Tensor[]) => [ops.matMul(dz, ys, false, true), ops.matMul(xs, dz, true, false)],
-    };
-  }) as (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D;
-  return f(a, b);
+  return withGradient(
+    (x: tf.Tensor2D, y: tf.Tensor2D) => ops.matMul(x, y, false, false),
+    (dz, x, y) => [ops.matMul(dz, y, false, true), ops.matMul(x, dz, true, false)],
+  )(a, b);
 }

@@ -9,6 +9,7 @@ import { Block } from '../../src/convnext/block';
 import { gelu } from '../../src/nn/activation';
 import { Conv2d } from '../../src/nn/conv';
 import { DynamicConv2d } from '../../src/nn/dynamic-conv';
+import { Module } from '../../src/nn/module';
 import { ConvNeXt } from '../../src/convnext/convnext';
 import { NativeOps, withoutNativeOps } from '../../src/native';
 import { det, relErr, setWeights } from '../fixtures/deterministic';
@@ -26,6 +27,23 @@ function plainLayerNorm(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, bi: tf.Tensor)
 
 function plainGelu(h: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(h, 0.5), tf.add(tf.erf(tf.mul(h, Math.SQRT1_2)), 1));
+}
+
+/**
+ * The loss and every parameter gradient of `m` with the native kernels and with plain ops: asserts each gradient
+ * within `gradTol` (relErr) of the plain one and returns both losses.
+ */
+function compareWithPlain(m: Module, loss: () => tf.Scalar, gradTol: number): { fused: number; plain: number } {
+  const run = () => tf.variableGrads(loss, m.parameters());
+  const fused = run();
+  const plain = withoutNativeOps(run);
+  for (const [name, p] of m.namedParameters()) {
+    const e = relErr(fused.grads[p.name], plain.grads[p.name]);
+    assert.ok(e < gradTol, `${name}: ${e}`);
+  }
+  const losses = { fused: fused.value.dataSync()[0], plain: plain.value.dataSync()[0] };
+  tf.dispose([fused.value, plain.value, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+  return losses;
 }
 
 describe('fused CPU kernels (src/native)', function () {
@@ -163,15 +181,9 @@ describe('fused CPU kernels (src/native)', function () {
     setWeights(m.namedParameters());
     m.attention.temperature = 2;
     const x = det([3, 6, 5, 24], 30) as tf.Tensor4D;
-    const run = () => tf.variableGrads(() => tf.sum(tf.square(m.forward(x))) as tf.Scalar, m.parameters());
-    const fused = run();
-    const plain = withoutNativeOps(run);
-    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) <= 1e-5 * Math.abs(plain.value.dataSync()[0]));
-    for (const [name, p] of m.namedParameters()) {
-      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
-      assert.ok(e < 1e-4, `${name}: ${e}`);
-    }
-    tf.dispose([fused.value, plain.value, x, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    const loss = compareWithPlain(m, () => tf.sum(tf.square(m.forward(x))) as tf.Scalar, 1e-4);
+    assert.ok(Math.abs(loss.fused - loss.plain) <= 1e-5 * Math.abs(loss.plain));
+    x.dispose();
     m.dispose();
   });
 
@@ -188,18 +200,12 @@ describe('fused CPU kernels (src/native)', function () {
     setWeights(blk.namedParameters());
     blk.eval();
     const x = det([2, 6, 6, 24], 16) as tf.Tensor4D;
-    const run = () => tf.variableGrads(() => tf.sum(tf.square(blk.forward(x))) as tf.Scalar, blk.parameters());
-    const fused = run();
-    const plain = withoutNativeOps(run);
-    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) <= 1e-5 * Math.abs(plain.value.dataSync()[0]));
-    for (const [name, p] of blk.namedParameters()) {
-      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
-      assert.ok(e < 1e-4, `${name}: ${e}`);
-    }
+    const loss = compareWithPlain(blk, () => tf.sum(tf.square(blk.forward(x))) as tf.Scalar, 1e-4);
+    assert.ok(Math.abs(loss.fused - loss.plain) <= 1e-5 * Math.abs(loss.plain));
     const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.square(blk.forward(xi as tf.Tensor4D))))(x);
     const dxPlain = withoutNativeOps(() => tf.grad((xi: tf.Tensor) => tf.sum(tf.square(blk.forward(xi as tf.Tensor4D))))(x));
     assert.ok(relErr(dx, dxPlain) < 1e-4);
-    tf.dispose([fused.value, plain.value, dx, dxPlain, x, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    tf.dispose([dx, dxPlain, x]);
     blk.dispose();
   });
 
@@ -232,15 +238,9 @@ describe('fused CPU kernels (src/native)', function () {
     m.eval();
     const x = det([2, 32, 32, 3], 18) as tf.Tensor4D;
     const y = tf.oneHot(tf.tensor1d([1, 3], 'int32'), 5) as tf.Tensor2D;
-    const run = () => tf.variableGrads(() => softTargetCrossEntropy(m.forward(x), y), m.parameters());
-    const fused = run();
-    const plain = withoutNativeOps(run);
-    assert.ok(Math.abs(fused.value.dataSync()[0] - plain.value.dataSync()[0]) < 1e-5);
-    for (const [name, p] of m.namedParameters()) {
-      const e = relErr(fused.grads[p.name], plain.grads[p.name]);
-      assert.ok(e < 1e-3, `${name}: ${e}`);
-    }
-    tf.dispose([fused.value, plain.value, x, y, ...Object.values(fused.grads), ...Object.values(plain.grads)]);
+    const loss = compareWithPlain(m, () => softTargetCrossEntropy(m.forward(x), y), 1e-3);
+    assert.ok(Math.abs(loss.fused - loss.plain) < 1e-5);
+    tf.dispose([x, y]);
     m.dispose();
   });
 });
